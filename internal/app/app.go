@@ -1,0 +1,140 @@
+// Package app assembles the server: configuration in, one http.Handler out,
+// with a start-up path (New -> Serve) and a graceful drain (Shutdown).
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/zishang520/socket.io/servers/engine/v3/transports"
+	"github.com/zishang520/socket.io/v3/pkg/types"
+
+	"github.com/sockside/sockside/internal/config"
+	"github.com/sockside/sockside/internal/emitapi"
+	"github.com/sockside/sockside/internal/metrics"
+	"github.com/sockside/sockside/internal/origin"
+	"github.com/sockside/sockside/internal/plainws"
+	"github.com/sockside/sockside/internal/sio"
+	"github.com/sockside/sockside/namespaces"
+)
+
+// App is a running server's parts.
+type App struct {
+	cfg     config.Config
+	log     *slog.Logger
+	metrics *metrics.Metrics
+	sio     *sio.Server
+	ws      *plainws.Hub
+	http    *http.Server
+	ready   atomic.Bool
+
+	stopFeed context.CancelFunc
+	feedDone <-chan struct{}
+}
+
+// Options beyond the configuration; zero values are fine.
+type Options struct {
+	// Transports overrides the Engine.IO transport builders.
+	Transports *types.Set[transports.TransportCtor]
+}
+
+// New builds the application from cfg.
+func New(cfg config.Config, log *slog.Logger, o Options) *App {
+	a := &App{cfg: cfg, log: log, metrics: metrics.New()}
+	policy := origin.NewPolicy(cfg.CORSOrigins)
+	a.sio = sio.New(sio.Options{Config: cfg, Metrics: a.metrics, Logger: log, Transports: o.Transports})
+	ctx, cancel := context.WithCancel(context.Background())
+	a.stopFeed = cancel
+	a.feedDone = namespaces.RegisterAll(ctx, a.sio)
+	a.ws = plainws.New(plainws.Options{
+		MaxMessage:   cfg.MaxPayload,
+		PingInterval: cfg.PingInterval,
+		PingTimeout:  cfg.PingTimeout,
+		CheckOrigin:  policy.Allows,
+		OnCount:      func(n int) { a.metrics.PlainWS.Set(float64(n)) },
+		Logger:       log,
+	})
+
+	rejectOrigin := func(r *http.Request) {
+		a.metrics.Rejected.WithLabelValues(metrics.RejectOrigin).Inc()
+		log.Debug("origin refused", "origin", r.Header.Get("Origin"), "host", r.Host, "x-forwarded-host", r.Header.Get("X-Forwarded-Host"))
+	}
+	httpCors := policy.HTTPCors()
+	mux := http.NewServeMux()
+	mux.Handle(cfg.Path, policy.Gate(a.sio.Handler(), rejectOrigin))
+	mux.Handle("/ws", policy.Gate(a.ws, rejectOrigin))
+	mux.Handle("/api/emit", httpCors.Handler(emitapi.New(emitTarget{a.sio}, cfg.EmitSecret, cfg.MaxPayload, log)))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", a.readyz)
+	mux.Handle("GET /metrics", a.metrics.Handler())
+
+	a.http = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	return a
+}
+
+// Handler is the full HTTP handler (for tests with httptest).
+func (a *App) Handler() http.Handler { return a.http.Handler }
+
+// Metrics exposes the registry (for tests).
+func (a *App) Metrics() *metrics.Metrics { return a.metrics }
+
+func (a *App) readyz(w http.ResponseWriter, _ *http.Request) {
+	switch {
+	case a.sio.Draining():
+		http.Error(w, "draining", http.StatusServiceUnavailable)
+	case !a.ready.Load():
+		http.Error(w, "starting", http.StatusServiceUnavailable)
+	default:
+		_, _ = w.Write([]byte("ready\n"))
+	}
+}
+
+// Serve accepts connections on ln until Shutdown; it returns nil after a
+// clean shutdown.
+func (a *App) Serve(ln net.Listener) error {
+	a.ready.Store(true)
+	a.log.Info("sockside listening", "addr", ln.Addr().String(), "path", a.cfg.Path,
+		"auth", a.cfg.AuthSecret != "", "emit_api", a.cfg.EmitSecret != "", "recovery", a.cfg.RecoveryWindow)
+	if err := a.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serving: %w", err)
+	}
+	return nil
+}
+
+// Shutdown drains: readiness turns 503 and handshakes are refused at once,
+// in-flight handlers finish (bounded by ctx), every client is disconnected
+// so it reconnects elsewhere, then the HTTP server stops.
+func (a *App) Shutdown(ctx context.Context) error {
+	a.log.Info("draining", "sockets", a.sio.IO.Engine().ClientsCount())
+	errs := []error{a.sio.Drain(ctx)}
+	a.ws.Close()
+	a.stopFeed()
+	<-a.feedDone
+	if err := a.http.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		_ = a.http.Close()
+	}
+	a.sio.Close()
+	return errors.Join(errs...)
+}
+
+// emitTarget lets the emit API reach the registered namespaces.
+type emitTarget struct{ srv *sio.Server }
+
+func (t emitTarget) Emit(namespace, room, event string, args ...any) error {
+	n, ok := t.srv.Lookup(namespace)
+	if !ok {
+		return emitapi.ErrUnknownNamespace
+	}
+	return n.EmitRaw(room, event, args...)
+}

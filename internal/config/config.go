@@ -1,0 +1,267 @@
+// Package config holds the server's typed configuration: one struct, its
+// defaults and documentation in one place (the `env`, `default` and `doc`
+// tags), loaded from the environment and an optional .env file.
+//
+// The README's configuration table is generated from the same tags
+// (see Table) and a test keeps the two in sync.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/joho/godotenv"
+)
+
+// Config is everything the server reads at start-up. Field tags:
+//   - env: the variable name;
+//   - default: the value used when the variable is unset or empty;
+//   - doc: the user-facing description rendered into the README.
+type Config struct {
+	Host string `env:"SOCKET_HOST" default:"127.0.0.1" doc:"Interface to listen on."`
+	Port int    `env:"SOCKET_PORT" default:"3001" doc:"Port to listen on (the side port Next rewrites to)."`
+	Path string `env:"SOCKET_PATH" default:"/socket.io/" doc:"Socket.IO mount path; must start and end with /."`
+
+	CORSOrigins []string `env:"SOCKET_CORS_ORIGINS" default:"" doc:"Comma-separated origins allowed cross-origin (with credentials). Empty: same-origin only (judged by X-Forwarded-Host, then Host). * allows any origin without credentials."`
+
+	PingInterval time.Duration `env:"SOCKET_PING_INTERVAL" default:"25s" doc:"Engine.IO ping interval. Warned about at >= 30s: Next's rewrite proxy cuts held requests at 30s."`
+	PingTimeout  time.Duration `env:"SOCKET_PING_TIMEOUT" default:"20s" doc:"How long to wait for a pong before closing the connection."`
+	MaxPayload   int64         `env:"SOCKET_MAX_PAYLOAD" default:"1000000" doc:"Largest message (bytes) a client may send; larger closes that connection only."`
+
+	AuthSecret string `env:"SOCKET_AUTH_SECRET" default:"" doc:"HS256 secret for handshake JWTs. Empty: anonymous clients allowed." secret:"true"`
+	AuthCookie string `env:"SOCKET_AUTH_COOKIE" default:"sockside_token" doc:"Cookie carrying the JWT when the client comes through Next same-origin."`
+	EmitSecret string `env:"SOCKET_EMIT_SECRET" default:"" doc:"Bearer secret for POST /api/emit. Empty: the emit API is off (404)." secret:"true"`
+
+	RecoveryWindow time.Duration `env:"SOCKET_RECOVERY_WINDOW" default:"2m" doc:"Connection state recovery window. 0 turns recovery off."`
+	RateLimit      float64       `env:"SOCKET_RATE_LIMIT" default:"100" doc:"Events per second per socket (burst 2x). 0 turns the limit off."`
+	DrainTimeout   time.Duration `env:"SOCKET_DRAIN_TIMEOUT" default:"10s" doc:"Longest graceful drain on SIGTERM/SIGINT before the process exits."`
+
+	FeedInterval time.Duration `env:"FEED_INTERVAL" default:"3s" doc:"Period of the /feed namespace's order push."`
+	RedisURL     string        `env:"REDIS_URL" default:"" doc:"Redis for multi-node scale-out. Empty: single node, in memory."`
+	LogLevel     slog.Level    `env:"LOG_LEVEL" default:"info" doc:"debug, info, warn or error."`
+}
+
+// Addr is the host:port the server listens on.
+func (c Config) Addr() string {
+	return net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
+}
+
+// ProxyTimeoutWarning is the ping interval at which Next's rewrite proxy
+// (experimental.proxyTimeout, 30 s by default) starts cutting held long-polls.
+const ProxyTimeoutWarning = 30 * time.Second
+
+// Default returns the configuration with every default applied.
+func Default() Config {
+	c, err := Load(func(string) (string, bool) { return "", false })
+	if err != nil {
+		panic("config: defaults do not parse: " + err.Error())
+	}
+	return c
+}
+
+// Load reads every field from lookup (usually os.LookupEnv), applying
+// defaults for unset or empty variables, then validates the result. The
+// error names the offending variable.
+func Load(lookup func(string) (string, bool)) (Config, error) {
+	var c Config
+	v := reflect.ValueOf(&c).Elem()
+	t := v.Type()
+	var errs []error
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name := f.Tag.Get("env")
+		raw, ok := lookup(name)
+		raw = strings.TrimSpace(raw)
+		if !ok || raw == "" {
+			raw = f.Tag.Get("default")
+		}
+		if err := setField(v.Field(i), raw); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", name, raw, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	if err := c.validate(); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return c, nil
+}
+
+var (
+	durationType = reflect.TypeFor[time.Duration]()
+	levelType    = reflect.TypeFor[slog.Level]()
+)
+
+func setField(f reflect.Value, raw string) error {
+	switch {
+	case f.Type() == durationType:
+		d, err := time.ParseDuration(raw)
+		if err != nil {
+			return errors.New("not a duration (e.g. 25s, 500ms)")
+		}
+		f.SetInt(int64(d))
+	case f.Type() == levelType:
+		var l slog.Level
+		if err := l.UnmarshalText([]byte(raw)); err != nil {
+			return errors.New("not a log level (debug, info, warn, error)")
+		}
+		f.SetInt(int64(l))
+	case f.Kind() == reflect.String:
+		f.SetString(raw)
+	case f.Kind() == reflect.Int || f.Kind() == reflect.Int64:
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return errors.New("not an integer")
+		}
+		f.SetInt(n)
+	case f.Kind() == reflect.Float64:
+		n, err := strconv.ParseFloat(raw, 64)
+		if err != nil {
+			return errors.New("not a number")
+		}
+		f.SetFloat(n)
+	case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String:
+		var items []string
+		for item := range strings.SplitSeq(raw, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				items = append(items, item)
+			}
+		}
+		f.Set(reflect.ValueOf(items))
+	default:
+		return fmt.Errorf("unsupported field type %s", f.Type())
+	}
+	return nil
+}
+
+func (c Config) validate() error {
+	var errs []error
+	bad := func(env, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", env, fmt.Sprintf(format, a...)))
+	}
+	if c.Port < 1 || c.Port > 65535 {
+		bad("SOCKET_PORT", "%d is not a port (1-65535)", c.Port)
+	}
+	if !strings.HasPrefix(c.Path, "/") || !strings.HasSuffix(c.Path, "/") || len(c.Path) < 3 || strings.ContainsAny(c.Path, "?#* ") {
+		bad("SOCKET_PATH", "%q must look like /name/ (leading and trailing slash)", c.Path)
+	}
+	for _, o := range c.CORSOrigins {
+		if o == "*" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			bad("SOCKET_CORS_ORIGINS", "%q is not an origin like https://app.example.com", o)
+		}
+	}
+	if c.PingInterval <= 0 {
+		bad("SOCKET_PING_INTERVAL", "must be positive")
+	}
+	if c.PingTimeout <= 0 {
+		bad("SOCKET_PING_TIMEOUT", "must be positive")
+	}
+	if c.MaxPayload < 1024 {
+		bad("SOCKET_MAX_PAYLOAD", "%d is too small (minimum 1024 bytes)", c.MaxPayload)
+	}
+	if c.AuthCookie == "" || strings.ContainsAny(c.AuthCookie, "=;, \t") {
+		bad("SOCKET_AUTH_COOKIE", "%q is not a cookie name", c.AuthCookie)
+	}
+	if c.AuthSecret != "" && len(c.AuthSecret) < 16 {
+		bad("SOCKET_AUTH_SECRET", "too short (at least 16 bytes for HS256)")
+	}
+	if c.RecoveryWindow < 0 {
+		bad("SOCKET_RECOVERY_WINDOW", "must not be negative")
+	}
+	if c.RateLimit < 0 {
+		bad("SOCKET_RATE_LIMIT", "must not be negative")
+	}
+	if c.DrainTimeout <= 0 {
+		bad("SOCKET_DRAIN_TIMEOUT", "must be positive")
+	}
+	if c.FeedInterval <= 0 {
+		bad("FEED_INTERVAL", "must be positive")
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			bad("REDIS_URL", "must be a redis:// or rediss:// URL")
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Warnings lists settings that are valid but likely wrong for a deployment
+// behind Next's rewrite proxy.
+func (c Config) Warnings() []string {
+	var w []string
+	if c.PingInterval >= ProxyTimeoutWarning {
+		w = append(w, fmt.Sprintf("SOCKET_PING_INTERVAL=%s: Next's rewrite proxy cuts held long-polls at 30s (experimental.proxyTimeout); polling clients through Next will see errors", c.PingInterval))
+	}
+	if c.PingTimeout >= c.PingInterval*4 {
+		w = append(w, fmt.Sprintf("SOCKET_PING_TIMEOUT=%s is much longer than the ping interval; dead peers are noticed late", c.PingTimeout))
+	}
+	return w
+}
+
+// AllowsAnyOrigin reports whether SOCKET_CORS_ORIGINS contains "*".
+func (c Config) AllowsAnyOrigin() bool {
+	for _, o := range c.CORSOrigins {
+		if o == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// Table renders the configuration as a Markdown table for the README.
+func Table() string {
+	var b strings.Builder
+	b.WriteString("| variable | default | meaning |\n|---|---|---|\n")
+	t := reflect.TypeFor[Config]()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		def := f.Tag.Get("default")
+		if def == "" {
+			def = "(empty)"
+		}
+		fmt.Fprintf(&b, "| `%s` | `%s` | %s |\n", f.Tag.Get("env"), def, f.Tag.Get("doc"))
+	}
+	return b.String()
+}
+
+// FromEnvironment loads the configuration from the process environment and,
+// when present, the given .env files (godotenv syntax). The environment wins
+// over the files, and the files are read, never exported into the process.
+func FromEnvironment(dotenvFiles ...string) (Config, error) {
+	fileVars := map[string]string{}
+	for _, name := range dotenvFiles {
+		vars, err := godotenv.Read(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return Config{}, fmt.Errorf("config: reading %s: %w", name, err)
+		}
+		for k, v := range vars {
+			if _, seen := fileVars[k]; !seen {
+				fileVars[k] = v
+			}
+		}
+	}
+	return Load(func(name string) (string, bool) {
+		if v, ok := os.LookupEnv(name); ok {
+			return v, true
+		}
+		v, ok := fileVars[name]
+		return v, ok
+	})
+}

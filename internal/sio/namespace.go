@@ -1,0 +1,485 @@
+package sio
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/zishang520/socket.io/servers/engine/v3/transports"
+	"github.com/zishang520/socket.io/servers/socket/v3"
+
+	"github.com/sockside/sockside/internal/auth"
+	"github.com/sockside/sockside/internal/metrics"
+	"github.com/sockside/sockside/internal/ratelimit"
+)
+
+// EventSpec describes one event of a namespace: its name, the Go type of its
+// payload (nil for "any arguments") and, for client events, of its ack.
+type EventSpec struct {
+	Name    string
+	Payload reflect.Type
+	Ack     reflect.Type
+}
+
+// Namespace is a Socket.IO namespace with typed handlers.
+type Namespace struct {
+	// NSP is the library namespace, for what this API does not cover.
+	NSP socket.Namespace
+
+	srv          *Server
+	name         string
+	handlers     []handler
+	known        map[string]bool
+	serverEvents []EventSpec
+	onConnect    []func(*Client)
+	onDisconnect []func(*Client, string, []string)
+	roomKey      func(string) string
+}
+
+type handler struct {
+	spec EventSpec
+	fn   func(c *Client, args []any) ([]any, error)
+}
+
+// Namespace creates and registers the namespace name ("/", "/chat"). Register
+// handlers and hooks before the server starts serving.
+func (s *Server) Namespace(name string) *Namespace {
+	n := &Namespace{srv: s, name: name, NSP: s.IO.Of(name, nil), known: map[string]bool{}}
+	n.NSP.Use(n.identify)
+	_ = n.NSP.On("connection", func(args ...any) { n.connect(args[0].(*socket.Socket)) })
+	s.mu.Lock()
+	s.namespaces[name] = n
+	s.order = append(s.order, n)
+	s.mu.Unlock()
+	return n
+}
+
+// Name is the namespace's name, e.g. "/chat".
+func (n *Namespace) Name() string { return n.name }
+
+// ClientEvents lists the events clients may send, in registration order.
+func (n *Namespace) ClientEvents() []EventSpec {
+	specs := make([]EventSpec, len(n.handlers))
+	for i, h := range n.handlers {
+		specs[i] = h.spec
+	}
+	return specs
+}
+
+// ServerEvents lists the events the server emits, in declaration order.
+func (n *Namespace) ServerEvents() []EventSpec { return append([]EventSpec(nil), n.serverEvents...) }
+
+// OnConnect adds a hook run for every connected socket.
+func (n *Namespace) OnConnect(fn func(*Client)) { n.onConnect = append(n.onConnect, fn) }
+
+// OnDisconnect adds a hook run when a socket has left, with the reason and
+// the rooms it was in (its own id room excluded).
+func (n *Namespace) OnDisconnect(fn func(c *Client, reason string, rooms []string)) {
+	n.onDisconnect = append(n.onDisconnect, fn)
+}
+
+// SetRoomKey maps public room names (as the emit API receives them) to the
+// adapter rooms the namespace uses, so namespaces can keep their rooms apart
+// from the per-socket id rooms.
+func (n *Namespace) SetRoomKey(fn func(string) string) { n.roomKey = fn }
+
+// Handle registers a client event whose first argument decodes into Req and
+// whose ack carries the returned Ack. A returned error is sent as
+// `{ok:false, error}`; RequestError texts go to the client verbatim, any
+// other error is logged and reported as "internal error".
+func Handle[Req, Ack any](n *Namespace, event string, fn func(c *Client, req Req) (Ack, error)) {
+	n.addHandler(EventSpec{Name: event, Payload: reflect.TypeFor[Req](), Ack: reflect.TypeFor[Ack]()},
+		func(c *Client, args []any) ([]any, error) {
+			var req Req
+			if err := decodeArg(args, &req); err != nil {
+				return nil, err
+			}
+			ack, err := fn(c, req)
+			if err != nil {
+				return nil, err
+			}
+			return []any{ack}, nil
+		})
+}
+
+// HandleRaw registers a client event that takes and acks arbitrary arguments
+// (binary included, as *types.BytesBuffer).
+func HandleRaw(n *Namespace, event string, fn func(c *Client, args []any) ([]any, error)) {
+	n.addHandler(EventSpec{Name: event}, fn)
+}
+
+func (n *Namespace) addHandler(spec EventSpec, fn func(*Client, []any) ([]any, error)) {
+	if n.known[spec.Name] {
+		panic(fmt.Sprintf("sio: event %q registered twice on %s", spec.Name, n.name))
+	}
+	n.known[spec.Name] = true
+	n.handlers = append(n.handlers, handler{spec: spec, fn: fn})
+}
+
+// Emitter sends one declared server-to-client event with a typed payload.
+type Emitter[T any] struct {
+	n    *Namespace
+	name string
+}
+
+// Emits declares a server-to-client event carrying T.
+func Emits[T any](n *Namespace, event string) Emitter[T] {
+	n.serverEvents = append(n.serverEvents, EventSpec{Name: event, Payload: reflect.TypeFor[T]()})
+	return Emitter[T]{n: n, name: event}
+}
+
+// ToAll sends v to every socket of the namespace (on every node).
+func (e Emitter[T]) ToAll(v T) { e.emit(e.n.NSP.Emit(e.name, v)) }
+
+// ToRoom sends v to every socket in room.
+func (e Emitter[T]) ToRoom(room string, v T) {
+	e.emit(e.n.NSP.To(socket.Room(room)).Emit(e.name, v))
+}
+
+// ToRoomExcept sends v to every socket in room but c.
+func (e Emitter[T]) ToRoomExcept(c *Client, room string, v T) {
+	e.emit(c.Socket.To(socket.Room(room)).Emit(e.name, v))
+}
+
+// ToClient sends v to c alone.
+func (e Emitter[T]) ToClient(c *Client, v T) { e.emit(c.Socket.Emit(e.name, v)) }
+
+func (e Emitter[T]) emit(err error) {
+	if err != nil {
+		e.n.srv.log.Error("emit failed", "namespace", e.n.name, "event", e.name, "err", err)
+		return
+	}
+	e.n.srv.metrics.EventsOut.WithLabelValues(e.n.name).Inc()
+}
+
+// EmitRaw sends an undeclared event (the emit API's pass-through) to the
+// namespace, or to room when it is not empty.
+func (n *Namespace) EmitRaw(room, event string, args ...any) error {
+	var err error
+	if room == "" {
+		err = n.NSP.Emit(event, args...)
+	} else {
+		if n.roomKey != nil {
+			room = n.roomKey(room)
+		}
+		err = n.NSP.To(socket.Room(room)).Emit(event, args...)
+	}
+	if err != nil {
+		return fmt.Errorf("emit %q to %s: %w", event, n.name, err)
+	}
+	n.srv.metrics.EventsOut.WithLabelValues(n.name).Inc()
+	return nil
+}
+
+// Members counts the sockets in room across every node.
+func (n *Namespace) Members(room string) (int, error) {
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	n.NSP.In(socket.Room(room)).FetchSockets()(func(s []*socket.RemoteSocket, err error) {
+		done <- result{len(s), err}
+	})
+	select {
+	case r := <-done:
+		return r.n, r.err
+	case <-time.After(5 * time.Second):
+		return 0, fmt.Errorf("counting members of %q: timed out", room)
+	}
+}
+
+// Client is one connected socket with its identity.
+type Client struct {
+	*socket.Socket
+	User auth.User
+
+	ns      *Namespace
+	limiter *ratelimit.Limiter
+
+	mu        sync.Mutex
+	transport string
+	gone      bool
+}
+
+// Transport is the socket's current transport ("polling", "websocket").
+func (c *Client) Transport() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.transport
+}
+
+// Log is the server logger with the socket's identity attached.
+func (c *Client) Log() *slog.Logger {
+	return c.ns.srv.log.With("namespace", c.ns.name, "sid", string(c.Id()), "user", c.User.ID)
+}
+
+// Kick sends the reason as a "disconnect-reason" event, then disconnects the
+// socket from the namespace. socket.io-client does not reconnect after a
+// server-side disconnect, which is what a kick means.
+func (c *Client) Kick(d Disconnect) {
+	c.ns.srv.metrics.Dropped.WithLabelValues(d.Label).Inc()
+	c.Log().Warn("disconnecting socket", "code", d.Code, "reason", d.Reason)
+	_ = c.Socket.Emit(DisconnectEvent, d)
+	c.Socket.Disconnect(false)
+}
+
+// identify is the namespace middleware: it refuses connects while draining
+// and establishes the user, from a verified JWT or, with auth off, from the
+// name the client offers.
+func (n *Namespace) identify(s *socket.Socket, next func(*socket.ExtendedError)) {
+	srv := n.srv
+	if srv.draining.Load() {
+		srv.metrics.Rejected.WithLabelValues(metrics.RejectDraining).Inc()
+		next(socket.NewExtendedError("server draining", map[string]any{"code": 503, "reason": ErrDraining.Error()}))
+		return
+	}
+	hs := s.Handshake()
+	if srv.verifier == nil {
+		s.SetData(anonymous(s, hs.Auth))
+		next(nil)
+		return
+	}
+	user, err := srv.verifier.Verify(srv.verifier.FromHandshake(hs.Auth, hs.Headers.Header()))
+	if err != nil {
+		srv.metrics.Rejected.WithLabelValues(metrics.RejectUnauthorized).Inc()
+		srv.log.Debug("handshake refused", "namespace", n.name, "reason", err)
+		next(socket.NewExtendedError("unauthorized", map[string]any{"code": 401, "reason": reason(err)}))
+		return
+	}
+	s.SetData(user)
+	next(nil)
+}
+
+// reason is the client-facing text of an auth error: the sentinel, never the
+// parser's internals.
+func reason(err error) string {
+	for _, e := range []error{auth.ErrMissingToken, auth.ErrExpiredToken, auth.ErrNoSubject, auth.ErrInvalidToken} {
+		if errors.Is(err, e) {
+			return e.Error()
+		}
+	}
+	return auth.ErrInvalidToken.Error()
+}
+
+// maxAnonymousName bounds the self-chosen name of an anonymous user.
+const maxAnonymousName = 32
+
+func anonymous(s *socket.Socket, hsAuth map[string]any) auth.User {
+	name, _ := hsAuth["name"].(string)
+	name = strings.TrimSpace(name)
+	if !utf8.ValidString(name) || name == "" {
+		name = "guest-" + string(s.Id())[:min(6, len(s.Id()))]
+	}
+	if utf8.RuneCountInString(name) > maxAnonymousName {
+		name = string([]rune(name)[:maxAnonymousName])
+	}
+	return auth.User{ID: string(s.Id()), Name: name}
+}
+
+// userOf reads the identity stored by identify; after a recovery the stored
+// value may come back decoded from an adapter (a map), hence the round trip.
+func userOf(s *socket.Socket) auth.User {
+	switch d := s.Data().(type) {
+	case auth.User:
+		return d
+	case nil:
+		return auth.User{ID: string(s.Id())}
+	default:
+		var u auth.User
+		if b, err := json.Marshal(d); err == nil && json.Unmarshal(b, &u) == nil && u.ID != "" {
+			return u
+		}
+		return auth.User{ID: string(s.Id())}
+	}
+}
+
+func (n *Namespace) connect(s *socket.Socket) {
+	srv := n.srv
+	c := &Client{Socket: s, ns: n, User: userOf(s), limiter: ratelimit.New(srv.cfg.RateLimit)}
+	s.SetData(c.User)
+
+	// Subscribe before reading the transport so an upgrade in between is not missed.
+	conn := s.Conn()
+	_ = conn.On("upgrade", func(a ...any) {
+		t, ok := a[0].(transports.Transport)
+		if !ok {
+			return
+		}
+		c.setTransport(t.Name())
+	})
+	c.setTransport(conn.Transport().Name())
+
+	s.Use(func(args []any, next func(error)) { n.admit(c, args, next) })
+	for _, h := range n.handlers {
+		_ = s.On(h.spec.Name, func(args ...any) { n.run(c, h, args) })
+	}
+	// The library leaves every room before "disconnect", so remember them at
+	// "disconnecting". Both fire on the socket's own goroutine, in order.
+	var rooms []string
+	_ = s.On("disconnecting", func(...any) {
+		for _, r := range s.Rooms().Keys() {
+			if string(r) != string(s.Id()) {
+				rooms = append(rooms, string(r))
+			}
+		}
+	})
+	_ = s.On("disconnect", func(a ...any) {
+		reason, _ := a[0].(string)
+		c.setTransport("")
+		c.Log().Debug("socket disconnected", "reason", reason)
+		for _, fn := range n.onDisconnect {
+			fn(c, reason, rooms)
+		}
+	})
+	c.Log().Debug("socket connected", "transport", c.Transport(), "recovered", s.Recovered())
+	for _, fn := range n.onConnect {
+		fn(c)
+	}
+}
+
+// setTransport moves the socket between transport gauges; "" removes it for
+// good (a late upgrade event cannot bring it back).
+func (c *Client) setTransport(t string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gone || c.transport == t {
+		return
+	}
+	g := c.ns.srv.metrics.Sockets
+	if c.transport != "" {
+		g.WithLabelValues(c.ns.name, c.transport).Dec()
+	}
+	if t != "" {
+		g.WithLabelValues(c.ns.name, t).Inc()
+	}
+	c.transport, c.gone = t, t == ""
+}
+
+// admit is the per-socket event middleware: it counts the event, applies the
+// rate limit and answers unknown events that asked for an ack.
+func (n *Namespace) admit(c *Client, args []any, next func(error)) {
+	srv := n.srv
+	srv.metrics.EventsIn.WithLabelValues(n.name).Inc()
+	name, _ := args[0].(string)
+	_, ack := splitAck(args)
+	switch c.limiter.Check(time.Now()) {
+	case ratelimit.Refuse:
+		srv.metrics.Dropped.WithLabelValues("rate_limited").Inc()
+		if ack != nil {
+			ack([]any{ErrorAck{Error: "rate limited"}}, nil)
+		}
+		return
+	case ratelimit.Disconnect:
+		c.Kick(DisconnectRateLimit)
+		return
+	}
+	if !n.known[name] {
+		srv.metrics.Dropped.WithLabelValues("unknown_event").Inc()
+		if ack != nil {
+			ack([]any{ErrorAck{Error: fmt.Sprintf("unknown event %q", name)}}, nil)
+		}
+		return
+	}
+	next(nil)
+}
+
+// ErrorAck is the ack of a refused or failed request.
+type ErrorAck struct {
+	OK    bool   `json:"ok"`
+	Error string `json:"error"`
+}
+
+// RequestError is a client mistake; its text is sent back in the ack.
+type RequestError struct{ Msg string }
+
+func (e *RequestError) Error() string { return e.Msg }
+
+// BadRequest returns a RequestError with a formatted message.
+func BadRequest(format string, a ...any) error {
+	return &RequestError{Msg: fmt.Sprintf(format, a...)}
+}
+
+func (n *Namespace) run(c *Client, h handler, args []any) {
+	args, ack := splitAck(args)
+	n.srv.inflight.add()
+	defer n.srv.inflight.done()
+	defer func() {
+		if p := recover(); p != nil {
+			c.Log().Error("handler panicked", "event", h.spec.Name, "panic", p, "stack", string(debug.Stack()))
+			if ack != nil {
+				ack([]any{ErrorAck{Error: "internal error"}}, nil)
+			}
+		}
+	}()
+	res, err := h.fn(c, args)
+	if err != nil {
+		var re *RequestError
+		msg := "internal error"
+		if errors.As(err, &re) {
+			msg = re.Msg
+			c.Log().Debug("request refused", "event", h.spec.Name, "err", err)
+		} else {
+			c.Log().Error("handler failed", "event", h.spec.Name, "err", err)
+		}
+		if ack != nil {
+			ack([]any{ErrorAck{Error: msg}}, nil)
+		}
+		return
+	}
+	if ack != nil {
+		ack(res, nil)
+	}
+}
+
+// splitAck separates the ack callback the library appends to the arguments
+// of an event sent with emitWithAck.
+func splitAck(args []any) ([]any, socket.Ack) {
+	if len(args) == 0 {
+		return args, nil
+	}
+	if ack, ok := args[len(args)-1].(socket.Ack); ok {
+		return args[:len(args)-1], ack
+	}
+	if ack, ok := args[len(args)-1].(func([]any, error)); ok {
+		return args[:len(args)-1], ack
+	}
+	return args, nil
+}
+
+// decodeArg decodes the first argument into dst through JSON, so handlers
+// get typed structs with the same field rules as the TypeScript side.
+func decodeArg(args []any, dst any) error {
+	if reflect.TypeOf(dst).Elem() == reflect.TypeFor[struct{}]() {
+		return nil
+	}
+	if len(args) == 0 {
+		return BadRequest("missing payload")
+	}
+	b, err := json.Marshal(args[0])
+	if err != nil {
+		return BadRequest("payload is not JSON")
+	}
+	if err := json.Unmarshal(b, dst); err != nil {
+		return BadRequest("invalid payload: %v", jsonProblem(err))
+	}
+	return nil
+}
+
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if te.Field == "" {
+			return "payload must be a JSON object"
+		}
+		return fmt.Sprintf("field %q must be %s", te.Field, te.Type.Kind())
+	}
+	return "malformed"
+}

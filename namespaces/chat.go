@@ -1,0 +1,242 @@
+package namespaces
+
+import (
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/zishang520/socket.io/servers/socket/v3"
+
+	"github.com/sockside/sockside/internal/sio"
+)
+
+// Chat limits, enforced on every request.
+const (
+	MaxRoomName    = 64
+	MaxMessageText = 4096
+	MaxInputValue  = 4096
+	// MaxRoomsPerSocket bounds the rooms one socket may be in.
+	MaxRoomsPerSocket = 100
+)
+
+// chatRoomPrefix keeps chat rooms apart from the library's per-socket rooms
+// (named after socket ids), so nobody can join another socket's private room.
+const chatRoomPrefix = "chat:"
+
+// RoomRequest is the payload of "join" and "leave".
+type RoomRequest struct {
+	Room string `json:"room"`
+}
+
+// RoomAck acknowledges "join" and "leave".
+type RoomAck struct {
+	OK      bool   `json:"ok"`
+	Room    string `json:"room"`
+	Members int    `json:"members"`
+}
+
+// Presence is broadcast to a room when someone joins or leaves it.
+type Presence struct {
+	Room    string `json:"room"`
+	ID      string `json:"id"`
+	User    string `json:"user"`
+	Event   string `json:"event" ts:"'join' | 'leave'"`
+	Members int    `json:"members"`
+}
+
+// MessageRequest is the payload of "message".
+type MessageRequest struct {
+	Room string `json:"room"`
+	Text string `json:"text"`
+}
+
+// MessageAck acknowledges "message" with the id the server stamped on it.
+type MessageAck struct {
+	OK bool   `json:"ok"`
+	ID string `json:"id"`
+}
+
+// Message is broadcast to everyone in the room, sender included.
+type Message struct {
+	ID   string `json:"id"`
+	Room string `json:"room"`
+	From string `json:"from"`
+	Text string `json:"text"`
+	TS   int64  `json:"ts"`
+}
+
+// InputChange is the payload of "input-change".
+type InputChange struct {
+	Room  string `json:"room"`
+	Value string `json:"value"`
+}
+
+// InputUpdate is sent to the others in the room as "update-input".
+type InputUpdate struct {
+	Room  string `json:"room"`
+	Value string `json:"value"`
+	From  string `json:"from"`
+}
+
+// OKAck is a bare success ack.
+type OKAck struct {
+	OK bool `json:"ok"`
+}
+
+type chat struct {
+	n        *sio.Namespace
+	presence sio.Emitter[Presence]
+	message  sio.Emitter[Message]
+	input    sio.Emitter[InputUpdate]
+	seq      atomic.Uint64
+	node     string
+}
+
+// RegisterChat adds "/chat": rooms with presence, messages stamped by the
+// server, and a shared live input box.
+func RegisterChat(srv *sio.Server) {
+	n := srv.Namespace("/chat")
+	n.SetRoomKey(roomKey)
+	c := &chat{
+		n:        n,
+		presence: sio.Emits[Presence](n, "presence"),
+		message:  sio.Emits[Message](n, "message"),
+		input:    sio.Emits[InputUpdate](n, "update-input"),
+		node:     strconv.FormatInt(time.Now().UnixNano(), 36),
+	}
+	sio.Handle(n, "join", c.join)
+	sio.Handle(n, "leave", c.leave)
+	sio.Handle(n, "message", c.send)
+	sio.Handle(n, "input-change", c.inputChange)
+	n.OnConnect(c.recovered)
+	n.OnDisconnect(c.gone)
+}
+
+func roomKey(name string) string { return chatRoomPrefix + name }
+
+func validRoom(room string) error {
+	if n := utf8.RuneCountInString(room); n < 1 || n > MaxRoomName || !utf8.ValidString(room) {
+		return sio.BadRequest("room must be 1-%d characters", MaxRoomName)
+	}
+	return nil
+}
+
+// joined validates room and checks that c is in it.
+func joined(c *sio.Client, room string) error {
+	if err := validRoom(room); err != nil {
+		return err
+	}
+	if !c.Rooms().Has(socket.Room(roomKey(room))) {
+		return sio.BadRequest("join room %q first", room)
+	}
+	return nil
+}
+
+func (ch *chat) join(c *sio.Client, req RoomRequest) (RoomAck, error) {
+	if err := validRoom(req.Room); err != nil {
+		return RoomAck{}, err
+	}
+	key := socket.Room(roomKey(req.Room))
+	already := c.Rooms().Has(key)
+	if !already && chatRooms(c) >= MaxRoomsPerSocket {
+		return RoomAck{}, sio.BadRequest("too many rooms (at most %d)", MaxRoomsPerSocket)
+	}
+	c.Join(key)
+	members, err := ch.n.Members(string(key))
+	if err != nil {
+		return RoomAck{}, err
+	}
+	if !already {
+		ch.announce(c, req.Room, "join", members)
+	}
+	return RoomAck{OK: true, Room: req.Room, Members: members}, nil
+}
+
+func (ch *chat) leave(c *sio.Client, req RoomRequest) (RoomAck, error) {
+	if err := joined(c, req.Room); err != nil {
+		return RoomAck{}, err
+	}
+	key := roomKey(req.Room)
+	c.Leave(socket.Room(key))
+	members, err := ch.n.Members(key)
+	if err != nil {
+		return RoomAck{}, err
+	}
+	ch.announce(c, req.Room, "leave", members)
+	return RoomAck{OK: true, Room: req.Room, Members: members}, nil
+}
+
+func (ch *chat) send(c *sio.Client, req MessageRequest) (MessageAck, error) {
+	if err := joined(c, req.Room); err != nil {
+		return MessageAck{}, err
+	}
+	if n := utf8.RuneCountInString(req.Text); n < 1 || n > MaxMessageText || strings.TrimSpace(req.Text) == "" {
+		return MessageAck{}, sio.BadRequest("text must be 1-%d characters", MaxMessageText)
+	}
+	m := Message{
+		ID:   ch.node + "-" + strconv.FormatUint(ch.seq.Add(1), 36),
+		Room: req.Room,
+		From: c.User.Display(),
+		Text: req.Text,
+		TS:   time.Now().UnixMilli(),
+	}
+	ch.message.ToRoom(roomKey(req.Room), m)
+	return MessageAck{OK: true, ID: m.ID}, nil
+}
+
+func (ch *chat) inputChange(c *sio.Client, req InputChange) (OKAck, error) {
+	if err := joined(c, req.Room); err != nil {
+		return OKAck{}, err
+	}
+	if utf8.RuneCountInString(req.Value) > MaxInputValue {
+		return OKAck{}, sio.BadRequest("value must be at most %d characters", MaxInputValue)
+	}
+	ch.input.ToRoomExcept(c, roomKey(req.Room), InputUpdate{Room: req.Room, Value: req.Value, From: c.User.Display()})
+	return OKAck{OK: true}, nil
+}
+
+// recovered re-announces a recovered socket in the rooms it got back: the
+// others saw it leave when its transport dropped.
+func (ch *chat) recovered(c *sio.Client) {
+	if !c.Recovered() {
+		return
+	}
+	for _, r := range c.Rooms().Keys() {
+		if room, ok := strings.CutPrefix(string(r), chatRoomPrefix); ok {
+			ch.announceCounted(c, room, "join")
+		}
+	}
+}
+
+func (ch *chat) gone(c *sio.Client, _ string, rooms []string) {
+	for _, r := range rooms {
+		if room, ok := strings.CutPrefix(r, chatRoomPrefix); ok {
+			ch.announceCounted(c, room, "leave")
+		}
+	}
+}
+
+func (ch *chat) announceCounted(c *sio.Client, room, event string) {
+	members, err := ch.n.Members(roomKey(room))
+	if err != nil {
+		c.Log().Error("counting room members", "room", room, "err", err)
+		return
+	}
+	ch.announce(c, room, event, members)
+}
+
+func (ch *chat) announce(c *sio.Client, room, event string, members int) {
+	ch.presence.ToRoom(roomKey(room), Presence{Room: room, ID: string(c.Id()), User: c.User.Display(), Event: event, Members: members})
+}
+
+func chatRooms(c *sio.Client) int {
+	n := 0
+	for _, r := range c.Rooms().Keys() {
+		if strings.HasPrefix(string(r), chatRoomPrefix) {
+			n++
+		}
+	}
+	return n
+}
