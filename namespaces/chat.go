@@ -1,8 +1,10 @@
 package namespaces
 
 import (
+	"hash/fnv"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -92,6 +94,10 @@ type chat struct {
 	input    sio.Emitter[InputUpdate]
 	seq      atomic.Uint64
 	node     string
+	// order serialises stamping and broadcasting per room (striped by a hash
+	// of the name): handlers of different senders run concurrently, and
+	// without it two recipients could see two messages in different orders.
+	order [64]sync.Mutex
 }
 
 // RegisterChat adds "/chat": rooms with presence, messages stamped by the
@@ -175,6 +181,9 @@ func (ch *chat) send(c *sio.Client, req MessageRequest) (MessageAck, error) {
 	if n := utf8.RuneCountInString(req.Text); n < 1 || n > MaxMessageText || strings.TrimSpace(req.Text) == "" {
 		return MessageAck{}, sio.BadRequest("text must be 1-%d characters", MaxMessageText)
 	}
+	lock := &ch.order[fnv32(req.Room)%uint32(len(ch.order))]
+	lock.Lock()
+	defer lock.Unlock()
 	m := Message{
 		ID:   ch.node + "-" + strconv.FormatUint(ch.seq.Add(1), 36),
 		Room: req.Room,
@@ -229,6 +238,12 @@ func (ch *chat) announceCounted(c *sio.Client, room, event string) {
 
 func (ch *chat) announce(c *sio.Client, room, event string, members int) {
 	ch.presence.ToRoom(roomKey(room), Presence{Room: room, ID: string(c.Id()), User: c.User.Display(), Event: event, Members: members})
+}
+
+func fnv32(s string) uint32 {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(s))
+	return h.Sum32()
 }
 
 func chatRooms(c *sio.Client) int {

@@ -28,7 +28,7 @@ import (
 //   - doc: the user-facing description rendered into the README.
 type Config struct {
 	Host string `env:"SOCKET_HOST" default:"127.0.0.1" doc:"Interface to listen on."`
-	Port int    `env:"SOCKET_PORT" default:"3001" doc:"Port to listen on (the side port Next rewrites to)."`
+	Port int    `env:"SOCKET_PORT" default:"3001" doc:"Port to listen on (the side port Next rewrites to); 0 picks a free one and logs it."`
 	Path string `env:"SOCKET_PATH" default:"/socket.io/" doc:"Socket.IO mount path; must start and end with /."`
 
 	CORSOrigins []string `env:"SOCKET_CORS_ORIGINS" default:"" doc:"Comma-separated origins allowed cross-origin (with credentials). Empty: same-origin only (judged by X-Forwarded-Host, then Host). * allows any origin without credentials."`
@@ -149,8 +149,8 @@ func (c Config) validate() error {
 	bad := func(env, format string, a ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", env, fmt.Sprintf(format, a...)))
 	}
-	if c.Port < 1 || c.Port > 65535 {
-		bad("SOCKET_PORT", "%d is not a port (1-65535)", c.Port)
+	if c.Port < 0 || c.Port > 65535 {
+		bad("SOCKET_PORT", "%d is not a port (0-65535)", c.Port)
 	}
 	if !strings.HasPrefix(c.Path, "/") || !strings.HasSuffix(c.Path, "/") || len(c.Path) < 3 || strings.ContainsAny(c.Path, "?#* ") {
 		bad("SOCKET_PATH", "%q must look like /name/ (leading and trailing slash)", c.Path)

@@ -339,10 +339,24 @@ func (n *Namespace) connect(s *socket.Socket) {
 			fn(c, reason, rooms)
 		}
 	})
+	if srv.cfg.RecoveryWindow > 0 && !s.Recovered() {
+		n.primeOffset(s)
+	}
 	c.Log().Debug("socket connected", "transport", c.Transport(), "recovered", s.Recovered())
 	for _, fn := range n.onConnect {
 		fn(c)
 	}
+}
+
+// OffsetEvent is a payload-less event each new socket receives when
+// connection state recovery is on. Recovery needs the offset of the last
+// broadcast the client saw; a client that has seen none (say, one that only
+// used acks) could never recover, in the reference server too. Sending it
+// one broadcast-stored packet right away fixes that.
+const OffsetEvent = "recovery-offset"
+
+func (n *Namespace) primeOffset(s *socket.Socket) {
+	_ = n.NSP.To(socket.Room(s.Id())).Emit(OffsetEvent)
 }
 
 // setTransport moves the socket between transport gauges; "" removes it for
