@@ -9,9 +9,11 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
+	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
 	"github.com/zishang520/socket.io/servers/engine/v3/transports"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 
@@ -207,6 +209,7 @@ type Client struct {
 	mu        sync.Mutex
 	transport string
 	gone      bool
+	kicked    atomic.Bool
 }
 
 // Transport is the socket's current transport ("polling", "websocket").
@@ -221,14 +224,26 @@ func (c *Client) Log() *slog.Logger {
 	return c.ns.srv.log.With("namespace", c.ns.name, "sid", string(c.Id()), "user", c.User.ID)
 }
 
-// Kick sends the reason as a "disconnect-reason" event, then disconnects the
-// socket from the namespace. socket.io-client does not reconnect after a
-// server-side disconnect, which is what a kick means.
+// kickGrace is how long a kicked socket has to close its side before the
+// server removes it.
+const kickGrace = 2 * time.Second
+
+// Kick tells the client why (a "disconnect-reason" event), sends it the
+// namespace disconnect and drops whatever it sends after that. The library
+// socket is removed only after kickGrace: removing it at once makes the
+// library close the whole connection on the next packet the client had
+// already sent ("invalid state"), which can cut the connection before the
+// reason and the disconnect reach the client. socket.io-client does not
+// reconnect after a server-side disconnect, which is what a kick means.
 func (c *Client) Kick(d Disconnect) {
+	if !c.Connected() || !c.kicked.CompareAndSwap(false, true) {
+		return
+	}
 	c.ns.srv.metrics.Dropped.WithLabelValues(d.Label).Inc()
 	c.Log().Warn("disconnecting socket", "code", d.Code, "reason", d.Reason)
 	_ = c.Socket.Emit(DisconnectEvent, d)
-	c.Socket.Disconnect(false)
+	c.Client().WriteToEngine(c.ns.srv.IO.Encoder().Encode(&parser.Packet{Type: parser.DISCONNECT, Nsp: c.ns.name}), &socket.WriteOptions{})
+	time.AfterFunc(kickGrace, func() { c.Enqueue(func() { c.Socket.Disconnect(false) }) })
 }
 
 // identify is the namespace middleware: it refuses connects while draining
@@ -378,28 +393,34 @@ func (c *Client) setTransport(t string) {
 }
 
 // admit is the per-socket event middleware: it counts the event, applies the
-// rate limit and answers unknown events that asked for an ack.
+// rate limit and answers unknown events that asked for an ack. It runs on
+// the connection's reader; refusals go through the socket's serial queue so
+// they are answered in order after the events admitted before them.
 func (n *Namespace) admit(c *Client, args []any, next func(error)) {
 	srv := n.srv
 	srv.metrics.EventsIn.WithLabelValues(n.name).Inc()
+	if c.kicked.Load() {
+		srv.metrics.Dropped.WithLabelValues("kicked").Inc()
+		return
+	}
 	name, _ := args[0].(string)
 	_, ack := splitAck(args)
+	refuse := func(label, msg string) {
+		srv.metrics.Dropped.WithLabelValues(label).Inc()
+		if ack != nil {
+			c.Enqueue(func() { ack([]any{ErrorAck{Error: msg}}, nil) })
+		}
+	}
 	switch c.limiter.Check(time.Now()) {
 	case ratelimit.Refuse:
-		srv.metrics.Dropped.WithLabelValues("rate_limited").Inc()
-		if ack != nil {
-			ack([]any{ErrorAck{Error: "rate limited"}}, nil)
-		}
+		refuse("rate_limited", "rate limited")
 		return
 	case ratelimit.Disconnect:
-		c.Kick(DisconnectRateLimit)
+		c.Enqueue(func() { c.Kick(DisconnectRateLimit) })
 		return
 	}
 	if !n.known[name] {
-		srv.metrics.Dropped.WithLabelValues("unknown_event").Inc()
-		if ack != nil {
-			ack([]any{ErrorAck{Error: fmt.Sprintf("unknown event %q", name)}}, nil)
-		}
+		refuse("unknown_event", fmt.Sprintf("unknown event %q", name))
 		return
 	}
 	next(nil)
