@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -23,6 +24,12 @@ func main() {
 }
 
 func run() error {
+	printTable := flag.Bool("config-table", false, "print the configuration table (Markdown) and exit")
+	flag.Parse()
+	if *printTable {
+		fmt.Print(config.Table())
+		return nil
+	}
 	cfg, err := config.FromEnvironment(".env")
 	if err != nil {
 		return err

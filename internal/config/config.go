@@ -37,9 +37,9 @@ type Config struct {
 	PingTimeout  time.Duration `env:"SOCKET_PING_TIMEOUT" default:"20s" doc:"How long to wait for a pong before closing the connection."`
 	MaxPayload   int64         `env:"SOCKET_MAX_PAYLOAD" default:"1000000" doc:"Largest message (bytes) a client may send; larger closes that connection only."`
 
-	AuthSecret string `env:"SOCKET_AUTH_SECRET" default:"" doc:"HS256 secret for handshake JWTs. Empty: anonymous clients allowed." secret:"true"`
+	AuthSecret string `env:"SOCKET_AUTH_SECRET" default:"" doc:"HS256 secret for handshake JWTs. Empty: anonymous clients allowed."`
 	AuthCookie string `env:"SOCKET_AUTH_COOKIE" default:"sockside_token" doc:"Cookie carrying the JWT when the client comes through Next same-origin."`
-	EmitSecret string `env:"SOCKET_EMIT_SECRET" default:"" doc:"Bearer secret for POST /api/emit. Empty: the emit API is off (404)." secret:"true"`
+	EmitSecret string `env:"SOCKET_EMIT_SECRET" default:"" doc:"Bearer secret for POST /api/emit. Empty: the emit API is off (404)."`
 
 	RecoveryWindow time.Duration `env:"SOCKET_RECOVERY_WINDOW" default:"2m" doc:"Connection state recovery window. 0 turns recovery off."`
 	RateLimit      float64       `env:"SOCKET_RATE_LIMIT" default:"100" doc:"Events per second per socket (burst 2x). 0 turns the limit off."`
