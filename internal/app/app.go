@@ -9,18 +9,21 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/zishang520/socket.io/servers/engine/v3/transports"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
+	"github.com/sockside/sockside/internal/auth"
 	"github.com/sockside/sockside/internal/config"
 	"github.com/sockside/sockside/internal/emitapi"
 	"github.com/sockside/sockside/internal/metrics"
 	"github.com/sockside/sockside/internal/origin"
 	"github.com/sockside/sockside/internal/plainws"
 	"github.com/sockside/sockside/internal/sio"
+	"github.com/sockside/sockside/internal/stats"
 	"github.com/sockside/sockside/namespaces"
 )
 
@@ -73,6 +76,11 @@ func New(cfg config.Config, log *slog.Logger, o Options) *App {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", a.metrics.Handler())
+	mux.Handle("/api/stats", httpCors.Handler(stats.Handler{
+		Registry:  a.metrics.Registry,
+		State:     func() (bool, bool) { return a.ready.Load(), a.sio.Draining() },
+		Authorize: a.statsAuthorizer(),
+	}))
 
 	a.http = &http.Server{
 		Handler:           mux,
@@ -126,6 +134,23 @@ func (a *App) Shutdown(ctx context.Context) error {
 	}
 	a.sio.Close()
 	return errors.Join(errs...)
+}
+
+// statsAuthorizer protects /api/stats with the socket auth when it is on:
+// the same JWT, as a bearer token or in the auth cookie.
+func (a *App) statsAuthorizer() func(*http.Request) bool {
+	if a.cfg.AuthSecret == "" {
+		return nil
+	}
+	v := auth.NewVerifier(a.cfg.AuthSecret, a.cfg.AuthCookie)
+	return func(r *http.Request) bool {
+		token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if token == "" {
+			token = v.FromHandshake(nil, r.Header)
+		}
+		_, err := v.Verify(token)
+		return err == nil
+	}
 }
 
 // emitTarget lets the emit API reach the registered namespaces.
