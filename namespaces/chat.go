@@ -34,7 +34,7 @@ type RoomRequest struct {
 
 // RoomAck acknowledges "join" and "leave".
 type RoomAck struct {
-	OK      bool   `json:"ok"`
+	OK      bool   `json:"ok" ts:"true"`
 	Room    string `json:"room"`
 	Members int    `json:"members"`
 }
@@ -56,7 +56,7 @@ type MessageRequest struct {
 
 // MessageAck acknowledges "message" with the id the server stamped on it.
 type MessageAck struct {
-	OK bool   `json:"ok"`
+	OK bool   `json:"ok" ts:"true"`
 	ID string `json:"id"`
 }
 
@@ -84,7 +84,7 @@ type InputUpdate struct {
 
 // OKAck is a bare success ack.
 type OKAck struct {
-	OK bool `json:"ok"`
+	OK bool `json:"ok" ts:"true"`
 }
 
 type chat struct {

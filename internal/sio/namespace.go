@@ -54,6 +54,10 @@ type handler struct {
 // handlers and hooks before the server starts serving.
 func (s *Server) Namespace(name string) *Namespace {
 	n := &Namespace{srv: s, name: name, NSP: s.IO.Of(name, nil), known: map[string]bool{}}
+	// Every namespace may send these two; declaring them puts them in the
+	// generated TypeScript event maps.
+	Emits[Disconnect](n, DisconnectEvent)
+	Emits[struct{}](n, OffsetEvent)
 	n.NSP.Use(n.identify)
 	_ = n.NSP.On("connection", func(args ...any) { n.connect(args[0].(*socket.Socket)) })
 	s.mu.Lock()
@@ -428,7 +432,7 @@ func (n *Namespace) admit(c *Client, args []any, next func(error)) {
 
 // ErrorAck is the ack of a refused or failed request.
 type ErrorAck struct {
-	OK    bool   `json:"ok"`
+	OK    bool   `json:"ok" ts:"false"`
 	Error string `json:"error"`
 }
 
