@@ -47,6 +47,8 @@ type Config struct {
 
 	FeedInterval time.Duration `env:"FEED_INTERVAL" default:"3s" doc:"Period of the /feed namespace's order push."`
 	RedisURL     string        `env:"REDIS_URL" default:"" doc:"Redis for multi-node scale-out. Empty: single node, in memory."`
+	Adapter      string        `env:"SOCKET_ADAPTER" default:"" doc:"With REDIS_URL: streams or pubsub. Empty: streams when recovery is on (only streams persists sessions across nodes), else pubsub."`
+	RedisPrefix  string        `env:"REDIS_PREFIX" default:"socket.io" doc:"Key and channel prefix shared with Node's @socket.io adapters and emitter."`
 	LogLevel     slog.Level    `env:"LOG_LEVEL" default:"info" doc:"debug, info, warn or error."`
 }
 
@@ -196,7 +198,30 @@ func (c Config) validate() error {
 			bad("REDIS_URL", "must be a redis:// or rediss:// URL")
 		}
 	}
+	switch c.Adapter {
+	case "", "streams", "pubsub":
+	default:
+		bad("SOCKET_ADAPTER", "%q is not streams or pubsub", c.Adapter)
+	}
+	if c.RedisPrefix == "" {
+		bad("REDIS_PREFIX", "must not be empty")
+	}
 	return errors.Join(errs...)
+}
+
+// AdapterMode is the Redis adapter in effect: "" without Redis, else
+// SOCKET_ADAPTER or its default.
+func (c Config) AdapterMode() string {
+	switch {
+	case c.RedisURL == "":
+		return ""
+	case c.Adapter != "":
+		return c.Adapter
+	case c.RecoveryWindow > 0:
+		return "streams"
+	default:
+		return "pubsub"
+	}
 }
 
 // Warnings lists settings that are valid but likely wrong for a deployment

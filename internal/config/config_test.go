@@ -66,6 +66,8 @@ func TestDefault(t *testing.T) {
 		DrainTimeout:   10 * time.Second,
 		FeedInterval:   3 * time.Second,
 		RedisURL:       "",
+		Adapter:        "",
+		RedisPrefix:    "socket.io",
 		LogLevel:       slog.LevelInfo,
 	}
 	got := Default()
@@ -106,6 +108,10 @@ func TestLoadParsesEveryVariable(t *testing.T) {
 		check func(Config) bool
 	}{
 		{"SOCKET_HOST", "0.0.0.0", func(c Config) bool { return c.Host == "0.0.0.0" }},
+		{"SOCKET_HOST", "::1", func(c Config) bool { return c.Addr() == "[::1]:3001" }},
+		{"SOCKET_HOST", "fe80::1%eth0", func(c Config) bool { return c.Addr() == "[fe80::1%eth0]:3001" }},
+		{"SOCKET_HOST", "localhost", func(c Config) bool { return c.Host == "localhost" }},
+		{"SOCKET_HOST", "sockside-1.internal", func(c Config) bool { return c.Host == "sockside-1.internal" }},
 		{"SOCKET_PORT", "4000", func(c Config) bool { return c.Port == 4000 }},
 		{"SOCKET_PORT", "0", func(c Config) bool { return c.Port == 0 }}, // 0: pick a free port
 		{"SOCKET_PATH", "/rt/", func(c Config) bool { return c.Path == "/rt/" }},
@@ -127,6 +133,9 @@ func TestLoadParsesEveryVariable(t *testing.T) {
 		{"FEED_INTERVAL", "250ms", func(c Config) bool { return c.FeedInterval == 250*time.Millisecond }},
 		{"REDIS_URL", "redis://localhost:6379/0", func(c Config) bool { return c.RedisURL == "redis://localhost:6379/0" }},
 		{"REDIS_URL", "rediss://user:pw@cache:6380", func(c Config) bool { return c.RedisURL == "rediss://user:pw@cache:6380" }},
+		{"SOCKET_ADAPTER", "streams", func(c Config) bool { return c.Adapter == "streams" }},
+		{"SOCKET_ADAPTER", "pubsub", func(c Config) bool { return c.Adapter == "pubsub" }},
+		{"REDIS_PREFIX", "sockside", func(c Config) bool { return c.RedisPrefix == "sockside" }},
 		{"LOG_LEVEL", "debug", func(c Config) bool { return c.LogLevel == slog.LevelDebug }},
 		{"LOG_LEVEL", "WARN", func(c Config) bool { return c.LogLevel == slog.LevelWarn }},
 		{"LOG_LEVEL", "error", func(c Config) bool { return c.LogLevel == slog.LevelError }},
@@ -157,6 +166,7 @@ func TestLoadRejectsInvalidValues(t *testing.T) {
 		{"SOCKET_HOST", "localhost:3001"},
 		{"SOCKET_HOST", "http://localhost"},
 		{"SOCKET_HOST", "local host"},
+		{"SOCKET_HOST", "[::1]"},
 		{"SOCKET_PORT", "http"},
 		{"SOCKET_PORT", "3001.5"},
 		{"SOCKET_PORT", "-1"},
@@ -194,11 +204,14 @@ func TestLoadRejectsInvalidValues(t *testing.T) {
 		{"FEED_INTERVAL", "0s"},
 		{"REDIS_URL", "localhost:6379"},
 		{"REDIS_URL", "http://localhost:6379"},
+		{"SOCKET_ADAPTER", "kafka"},
+		{"SOCKET_ADAPTER", "Streams"},
 		{"LOG_LEVEL", "verbose"},
 	}
 	// Variables where every value is acceptable, and why.
 	freeForm := map[string]string{
 		"SOCKET_EMIT_SECRET": "any non-empty string is a secret; empty turns the API off",
+		"REDIS_PREFIX":       "any non-empty string is a prefix; empty means the default",
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {
@@ -286,6 +299,32 @@ func TestWarnings(t *testing.T) {
 				if !strings.HasPrefix(got[i], name+"=") {
 					t.Errorf("warning %d = %q, want it to start with %s=", i, got[i], name)
 				}
+			}
+		})
+	}
+}
+
+func TestAdapterMode(t *testing.T) {
+	tests := []struct {
+		name     string
+		redis    string
+		adapter  string
+		recovery time.Duration
+		want     string
+	}{
+		{"no Redis", "", "", 2 * time.Minute, ""},
+		{"no Redis ignores SOCKET_ADAPTER", "", "pubsub", 2 * time.Minute, ""},
+		{"recovery on defaults to streams", "redis://r:6379", "", 2 * time.Minute, "streams"},
+		{"recovery off defaults to pubsub", "redis://r:6379", "", 0, "pubsub"},
+		{"explicit pubsub with recovery", "redis://r:6379", "pubsub", 2 * time.Minute, "pubsub"},
+		{"explicit streams without recovery", "redis://r:6379", "streams", 0, "streams"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Default()
+			c.RedisURL, c.Adapter, c.RecoveryWindow = tt.redis, tt.adapter, tt.recovery
+			if got := c.AdapterMode(); got != tt.want {
+				t.Errorf("AdapterMode() = %q, want %q", got, tt.want)
 			}
 		})
 	}
