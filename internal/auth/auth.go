@@ -55,7 +55,8 @@ func NewVerifier(secret, cookie string) *Verifier {
 		secret: []byte(secret),
 		cookie: cookie,
 		// Pinning the method stops alg=none and RS/HS confusion attacks.
-		parser: jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithLeeway(5*time.Second)),
+		// A token without exp would be valid forever.
+		parser: jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithLeeway(5*time.Second), jwt.WithExpirationRequired()),
 	}
 }
 

@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
@@ -151,6 +153,9 @@ func (c Config) validate() error {
 	bad := func(env, format string, a ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", env, fmt.Sprintf(format, a...)))
 	}
+	if !validHost(c.Host) {
+		bad("SOCKET_HOST", "%q is not a host name or IP address (no scheme, port or brackets)", c.Host)
+	}
 	if c.Port < 0 || c.Port > 65535 {
 		bad("SOCKET_PORT", "%d is not a port (0-65535)", c.Port)
 	}
@@ -181,11 +186,14 @@ func (c Config) validate() error {
 	if c.AuthSecret != "" && len(c.AuthSecret) < 16 {
 		bad("SOCKET_AUTH_SECRET", "too short (at least 16 bytes for HS256)")
 	}
+	if c.EmitSecret != "" && len(c.EmitSecret) < 16 {
+		bad("SOCKET_EMIT_SECRET", "too short (at least 16 bytes)")
+	}
 	if c.RecoveryWindow < 0 {
 		bad("SOCKET_RECOVERY_WINDOW", "must not be negative")
 	}
-	if c.RateLimit < 0 {
-		bad("SOCKET_RATE_LIMIT", "must not be negative")
+	if c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0) {
+		bad("SOCKET_RATE_LIMIT", "must be a finite number >= 0")
 	}
 	if c.DrainTimeout <= 0 {
 		bad("SOCKET_DRAIN_TIMEOUT", "must be positive")
@@ -202,9 +210,6 @@ func (c Config) validate() error {
 	case "", "streams", "pubsub":
 	default:
 		bad("SOCKET_ADAPTER", "%q is not streams or pubsub", c.Adapter)
-	}
-	if c.RedisPrefix == "" {
-		bad("REDIS_PREFIX", "must not be empty")
 	}
 	return errors.Join(errs...)
 }
@@ -263,6 +268,23 @@ func Table() string {
 	return b.String()
 }
 
+// validHost accepts an IP address or a host name, nothing with a scheme,
+// port or brackets (those belong in other variables or nowhere).
+func validHost(h string) bool {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return true
+	}
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, r := range h {
+		if r != '.' && r != '-' && r != '_' && (r < '0' || r > '9') && (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
 // FromEnvironment loads the configuration from the process environment and,
 // when present, the given .env files (godotenv syntax). The environment wins
 // over the files, and the files are read, never exported into the process.
@@ -283,7 +305,9 @@ func FromEnvironment(dotenvFiles ...string) (Config, error) {
 		}
 	}
 	return Load(func(name string) (string, bool) {
-		if v, ok := os.LookupEnv(name); ok {
+		// A variable set but empty (as compose files often pass them) does
+		// not hide the .env value.
+		if v, ok := os.LookupEnv(name); ok && strings.TrimSpace(v) != "" {
 			return v, true
 		}
 		v, ok := fileVars[name]

@@ -124,7 +124,7 @@ func TestLoadParsesEveryVariable(t *testing.T) {
 		{"SOCKET_MAX_PAYLOAD", "2048", func(c Config) bool { return c.MaxPayload == 2048 }},
 		{"SOCKET_AUTH_SECRET", "0123456789abcdef", func(c Config) bool { return c.AuthSecret == "0123456789abcdef" }},
 		{"SOCKET_AUTH_COOKIE", "my_token", func(c Config) bool { return c.AuthCookie == "my_token" }},
-		{"SOCKET_EMIT_SECRET", "emit-me", func(c Config) bool { return c.EmitSecret == "emit-me" }},
+		{"SOCKET_EMIT_SECRET", "emit-me-0123456789", func(c Config) bool { return c.EmitSecret == "emit-me-0123456789" }},
 		{"SOCKET_RECOVERY_WINDOW", "0", func(c Config) bool { return c.RecoveryWindow == 0 }},
 		{"SOCKET_RECOVERY_WINDOW", "90s", func(c Config) bool { return c.RecoveryWindow == 90*time.Second }},
 		{"SOCKET_RATE_LIMIT", "0", func(c Config) bool { return c.RateLimit == 0 }},
@@ -207,11 +207,11 @@ func TestLoadRejectsInvalidValues(t *testing.T) {
 		{"SOCKET_ADAPTER", "kafka"},
 		{"SOCKET_ADAPTER", "Streams"},
 		{"LOG_LEVEL", "verbose"},
+		{"SOCKET_EMIT_SECRET", "short"},
 	}
 	// Variables where every value is acceptable, and why.
 	freeForm := map[string]string{
-		"SOCKET_EMIT_SECRET": "any non-empty string is a secret; empty turns the API off",
-		"REDIS_PREFIX":       "any non-empty string is a prefix; empty means the default",
+		"REDIS_PREFIX": "any non-empty string is a prefix; empty means the default",
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {
@@ -346,11 +346,11 @@ func TestFromEnvironmentEnvWinsOverDotenv(t *testing.T) {
 		"# comments and export prefixes are godotenv syntax",
 		"SOCKET_PORT=4001",
 		"export SOCKET_PATH=/from-file/",
-		`SOCKET_EMIT_SECRET="file secret"`,
+		`SOCKET_EMIT_SECRET="file secret 0123456789"`,
 		"FEED_INTERVAL=1s",
 	}, "\n"))
 	t.Setenv("SOCKET_PORT", "5001")
-	t.Setenv("SOCKET_EMIT_SECRET", "env-secret")
+	t.Setenv("SOCKET_EMIT_SECRET", "env-secret-0123456789")
 
 	c, err := FromEnvironment(dotenv)
 	if err != nil {
@@ -359,8 +359,8 @@ func TestFromEnvironmentEnvWinsOverDotenv(t *testing.T) {
 	if c.Port != 5001 {
 		t.Errorf("Port = %d, want 5001 (env wins over .env)", c.Port)
 	}
-	if c.EmitSecret != "env-secret" {
-		t.Errorf("EmitSecret = %q, want env-secret (env wins over .env)", c.EmitSecret)
+	if c.EmitSecret != "env-secret-0123456789" {
+		t.Errorf("EmitSecret = %q, want env-secret-0123456789 (env wins over .env)", c.EmitSecret)
 	}
 	if c.Path != "/from-file/" {
 		t.Errorf("Path = %q, want /from-file/ (from .env)", c.Path)
@@ -505,5 +505,18 @@ func TestMarkedBlock(t *testing.T) {
 				t.Errorf("markedBlock = %q, %v; want %q, ok=%v", got, err, tt.want, tt.ok)
 			}
 		})
+	}
+}
+
+func TestFromEnvironmentEmptyVariableDoesNotHideDotenv(t *testing.T) {
+	clearEnv(t)
+	dotenv := writeFile(t, ".env", "SOCKET_AUTH_SECRET=from-file-0123456789\n")
+	t.Setenv("SOCKET_AUTH_SECRET", "") // as a compose file passes an unset variable
+	c, err := FromEnvironment(dotenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AuthSecret != "from-file-0123456789" {
+		t.Fatalf("AuthSecret = %q: an empty variable switched auth off", c.AuthSecret)
 	}
 }

@@ -107,9 +107,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // authorized compares hashes so the comparison takes the same time whatever
 // the length or content of the presented secret.
 func (h *Handler) authorized(r *http.Request) bool {
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	presented := sha256.Sum256([]byte(strings.TrimSpace(token)))
-	return subtle.ConstantTimeCompare(presented[:], h.secret[:]) == 1 && ok
+	// The scheme is case-insensitive (RFC 9110 section 11.1).
+	return subtle.ConstantTimeCompare(presented[:], h.secret[:]) == 1 && ok && strings.EqualFold(scheme, "Bearer")
 }
 
 // Decode reads and validates a request body, returning the HTTP status to
@@ -132,7 +133,7 @@ func Decode(body io.Reader) (Request, int, error) {
 	if err := dec.Decode(&req); err != nil {
 		return Request{}, http.StatusBadRequest, fmt.Errorf("body is not a valid emit request: %v", err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return Request{}, http.StatusBadRequest, errors.New("body has trailing data after the JSON object")
 	}
 	switch {
@@ -144,6 +145,14 @@ func Decode(body io.Reader) (Request, int, error) {
 		return req, http.StatusBadRequest, fmt.Errorf("event %q is reserved", req.Event)
 	case len(req.Room) > MaxRoomName || !utf8.ValidString(req.Room):
 		return req, http.StatusBadRequest, fmt.Errorf("room must be at most %d bytes", MaxRoomName)
+	}
+	if len(req.Data) > 0 {
+		// Syntax alone is not enough: a number beyond float64 would be
+		// delivered as null.
+		var v any
+		if err := json.Unmarshal(req.Data, &v); err != nil {
+			return req, http.StatusBadRequest, fmt.Errorf("data cannot be delivered: %v", err)
+		}
 	}
 	return req, 0, nil
 }

@@ -56,8 +56,11 @@ type client struct {
 	done chan struct{}
 }
 
-// New returns a hub.
+// New returns a hub. PingInterval and PingTimeout must be positive.
 func New(o Options) *Hub {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
 	return &Hub{
 		opts:     o,
 		upgrader: websocket.Upgrader{CheckOrigin: o.CheckOrigin},
