@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sockside/sockside/rewrite"
+)
+
+// nodePath returns node's path, skipping the test when node is missing:
+// these tests check the generated JavaScript beyond its golden text.
+func nodePath(t *testing.T) string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed")
+	}
+	return node
+}
+
+// runNode runs a script under testdata/node with args and stdin, decoding
+// its standard output from JSON into out.
+func runNode(t *testing.T, node, script string, stdin []byte, out any, args ...string) {
+	t.Helper()
+	cmd := exec.Command(node, append([]string{"--experimental-vm-modules", "--no-warnings", filepath.Join("testdata", "node", script)}, args...)...)
+	cmd.Stdin = bytes.NewReader(stdin)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node %s: %v\n%s", script, err, stderr.String())
+	}
+	if err := json.Unmarshal(stdout, out); err != nil {
+		t.Fatalf("node %s printed %q: %v", script, stdout, err)
+	}
+}
+
+// TestGeneratedJavaScriptParses checks the syntax of every JavaScript
+// file in the goldens, in one node process.
+func TestGeneratedJavaScriptParses(t *testing.T) {
+	node := nodePath(t)
+	var files []string
+	err := filepath.WalkDir(filepath.Join("testdata", "golden"), func(path string, d fs.DirEntry, err error) error {
+		switch filepath.Ext(path) {
+		case ".js", ".mjs", ".cjs":
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no JavaScript in the goldens")
+	}
+	var syntaxErrors map[string]string
+	runNode(t, node, "check.mjs", nil, &syntaxErrors, files...)
+	for file, msg := range syntaxErrors {
+		t.Errorf("%s: %s", file, msg)
+	}
+}
+
+// TestPluginInNode calls the ESM and CommonJS withSocketIO on configs of
+// every shape and compares the result with the model.
+func TestPluginInNode(t *testing.T) {
+	node := nodePath(t)
+	s := settings{
+		socketPath: "/socket.io/", target: "http://127.0.0.1:3001",
+		pingInterval: 40 * time.Second, pingTimeout: 20 * time.Second, command: "test",
+	}
+	type rules = []rewrite.Rule
+	socket := rewrite.Rules(s.socketPath, s.target)
+	own := rules{{Source: "/old/:slug", Destination: "/new/:slug"}}
+	groups := func(before, after, fallback rules) map[string]rules {
+		return map[string]rules{"beforeFiles": before, "afterFiles": after, "fallback": fallback}
+	}
+	config := func(trailingSlash string, experimental map[string]any, rewrites map[string]rules) map[string]any {
+		return map[string]any{
+			"skipTrailingSlashRedirect": true,
+			"env":                       map[string]string{"SOCKSIDE_TRAILING_SLASH": trailingSlash},
+			"experimental":              experimental,
+			"rewrites":                  rewrites,
+		}
+	}
+	ours := map[string]any{"proxyTimeout": rewrite.ProxyTimeout(s.pingInterval, s.pingTimeout).Milliseconds()}
+	merged := config("true", map[string]any{"proxyTimeout": 120000, "other": true}, groups(socket, rules{}, rules{}))
+	merged["env"] = map[string]string{"A": "b", "SOCKSIDE_TRAILING_SLASH": "true"}
+	want := map[string]any{
+		"none":         config("false", ours, groups(socket, rules{}, rules{})),
+		"array":        config("false", ours, groups(socket, own, rules{})),
+		"groups":       config("false", ours, groups(append(socket, own...), rules{}, own)),
+		"syncFunction": config("false", ours, groups(socket, own, rules{})),
+		"merged":       merged,
+		"target":       groups(rewrite.Rules(s.socketPath, "http://other:9"), rules{}, rules{}),
+		"phase":        map[string]any{"distDir": "phase-production-build", "reactStrictMode": true, "rewrites": groups(socket, rules{}, rules{})},
+		"conflict":     "withSocketIO: the config already rewrites /socket.io/:path*; remove that rule, withSocketIO routes /socket.io/ itself",
+	}
+	var wantJSON any
+	data, _ := json.Marshal(want)
+	if err := json.Unmarshal(data, &wantJSON); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, configName := range []string{"next.config.mjs", "next.config.js"} {
+		f := pluginFile(pluginFor(configName, false), rewrite.Version{Major: 16, Minor: 4, Patch: 6}, s)
+		path := filepath.Join(t.TempDir(), f.name)
+		writeFile(t, path, string(f.data))
+		var got any
+		runNode(t, node, "plugin.mjs", nil, &got, path)
+		if !reflect.DeepEqual(got, wantJSON) {
+			gotText, _ := json.MarshalIndent(got, "", "  ")
+			wantText, _ := json.MarshalIndent(wantJSON, "", "  ")
+			t.Errorf("%s behaves differently from the model:\n%s", f.name, unifiedDiff("model", f.name, wantText, gotText))
+		}
+	}
+}
+
+// TestTrailingSlashInNode runs the generated trailing-slash helper, for
+// the absolute (Next 15) and relative (Next 16) redirect, on requests
+// whose answers the model gives, and the generated matcher on their paths.
+func TestTrailingSlashInNode(t *testing.T) {
+	node := nodePath(t)
+	const socketPath = "/socket.io/"
+	paths := []string{
+		"/", "/about", "/about/", "/a/b/", "/about//", "/file.txt", "/file.txt/", "/dir/archive.tar.gz/",
+		"/.htaccess/", "/v1.", "/.well-known", "/.well-known/x", "/socket.io", "/socket.io/", "/socket.io/x/",
+		"//evil.example/", "//evil.example", "/%2F%2Fevil.example/", "/_next/static/x.js",
+	}
+	type request struct {
+		URL           string            `json:"url"`
+		Headers       map[string]string `json:"headers"`
+		TrailingSlash bool              `json:"trailingSlash"`
+	}
+	type answer struct {
+		Status   int    `json:"status"`
+		Location string `json:"location"`
+		Matched  bool   `json:"matched"`
+	}
+	// The browser's origin, as Next 14 and 15 must rebuild it.
+	origins := []struct {
+		headers map[string]string
+		origin  string
+	}{
+		{map[string]string{"host": "localhost:3000", "x-forwarded-host": "app.example.com, proxy", "x-forwarded-proto": "https"}, "https://app.example.com"},
+		{map[string]string{"host": "app.example.com:8080"}, "http://app.example.com:8080"},
+	}
+	var requests []request
+	var want []answer
+	var wantOrigins []string
+	for _, path := range paths {
+		for _, trailingSlash := range []bool{false, true} {
+			for _, o := range origins {
+				requests = append(requests, request{"http://localhost:3000" + path + "?a=1", o.headers, trailingSlash})
+				a := answer{Matched: !rewrite.Exempt(socketPath, path) && !strings.HasPrefix(path, "/_next/")}
+				if loc, ok := rewrite.TrailingSlashRedirect(socketPath, path, trailingSlash); ok {
+					a.Status, a.Location = 308, loc+"?a=1"
+				}
+				want = append(want, a)
+				wantOrigins = append(wantOrigins, o.origin)
+			}
+		}
+	}
+	stdin, _ := json.Marshal(requests)
+
+	for _, version := range []rewrite.Version{{Major: 15, Minor: 5, Patch: 29}, {Major: 16, Minor: 4, Patch: 6}} {
+		dir := t.TempDir()
+		writeFile(t, filepath.Join(dir, "node_modules", "next", "package.json"),
+			`{"name": "next", "type": "module", "exports": {"./server": "./server.mjs"}}`)
+		stub, err := os.ReadFile(filepath.Join("testdata", "node", "next-server.mjs"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, "node_modules", "next", "server.mjs"), string(stub))
+		f := trailingSlashFile(nextApp{version: version}, settings{socketPath: socketPath, command: "test"}, "proxy")
+		helper := filepath.Join(dir, "helper.mjs")
+		writeFile(t, helper, string(f.data))
+
+		var got []answer
+		runNode(t, node, "trailing-slash.mjs", stdin, &got, helper, rewrite.Matcher(socketPath))
+		if len(got) != len(want) {
+			t.Fatalf("Next %s: %d answers for %d requests", version, len(got), len(want))
+		}
+		for i, w := range want {
+			if !version.RelativeRedirect() && w.Location != "" {
+				w.Location = wantOrigins[i] + w.Location
+			}
+			if got[i] != w {
+				t.Errorf("Next %s, %s (trailingSlash %v, headers %v): got %+v, want %+v",
+					version, requests[i].URL, requests[i].TrailingSlash, requests[i].Headers, got[i], w)
+			}
+		}
+	}
+}

@@ -1,0 +1,8 @@
+// Created by go run ./nextconfig -dir web -allow-vulnerable-next; yours to edit: nextconfig never
+// overwrites it (delete it to have it created again).
+import { withSocketIO } from './with-socket-io.mjs';
+
+/** @type {import('next').NextConfig} */
+const nextConfig = {};
+
+export default withSocketIO(nextConfig);
