@@ -21,6 +21,7 @@ type options struct {
 	dryRun          bool
 	writeConfig     bool
 	allowVulnerable bool
+	types           string
 }
 
 const usage = `usage: go run ./nextconfig [flags]
@@ -47,6 +48,7 @@ func run(args []string, wd string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.check, "check", false, "write nothing; print the diff and exit 1 when files are missing or stale (for CI)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "write nothing; print the diff of what would change")
 	fs.BoolVar(&o.writeConfig, "write-config", false, "also wrap an existing next.config's export in withSocketIO, when that change is mechanical")
+	fs.StringVar(&o.types, "types", "", "also write the TypeScript event maps of the server's namespaces to this `file`\n(relative to -dir, e.g. lib/socket-events.ts); -check then fails when it is stale")
 	fs.BoolVar(&o.allowVulnerable, "allow-vulnerable-next", false, "generate even for a Next.js release with the WebSocket-upgrade SSRF "+rewrite.Advisory)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -116,6 +118,13 @@ func generate(o options, wd string, stdout, stderr io.Writer) (bool, error) {
 	p, err := makePlan(app, s)
 	if err != nil {
 		return false, err
+	}
+	if o.types != "" {
+		f, err := typesFile(o.types, s.command)
+		if err != nil {
+			return false, err
+		}
+		p.files = append(p.files, f)
 	}
 	changes, unchanged, err := pending(app, p, o.writeConfig)
 	if err != nil {
@@ -191,6 +200,9 @@ func regenerateCommand(o options, shown string) string {
 	}
 	if o.spawn != "" {
 		args = append(args, "-spawn", shellQuote(filepath.ToSlash(o.spawn)))
+	}
+	if o.types != "" {
+		args = append(args, "-types", shellQuote(filepath.ToSlash(o.types)))
 	}
 	if o.allowVulnerable {
 		args = append(args, "-allow-vulnerable-next")

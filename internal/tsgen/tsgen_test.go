@@ -18,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 func TestRenderGolden(t *testing.T) {
 	srv := namespaces.Declared()
 	defer srv.Close()
-	got, err := tsgen.Render(tsgen.FromServer(srv))
+	got, err := tsgen.Render("// header\n", tsgen.FromServer(srv))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestRenderRefusesWhatTypeScriptCannotName(t *testing.T) {
 		"channel":          reflect.TypeFor[chan int](),
 	} {
 		ns := []tsgen.Namespace{{Name: "/x", ServerEvents: []sio.EventSpec{{Name: "e", Payload: typ}}}}
-		if _, err := tsgen.Render(ns); err == nil {
+		if _, err := tsgen.Render("", ns); err == nil {
 			t.Errorf("%s: rendered without error", name)
 		}
 	}
