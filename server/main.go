@@ -13,7 +13,6 @@ import (
 
 	"github.com/sockside/sockside/internal/app"
 	"github.com/sockside/sockside/internal/config"
-	"github.com/sockside/sockside/internal/engineio"
 )
 
 func main() {
@@ -39,7 +38,7 @@ func run() error {
 		log.Warn(w)
 	}
 
-	a := app.New(cfg, log, app.Options{Transports: engineio.Transports()})
+	a := app.New(cfg, log)
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Addr(), err)

@@ -13,12 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/zishang520/socket.io/servers/engine/v3/transports"
-	"github.com/zishang520/socket.io/v3/pkg/types"
-
 	"github.com/sockside/sockside/internal/auth"
 	"github.com/sockside/sockside/internal/config"
 	"github.com/sockside/sockside/internal/emitapi"
+	"github.com/sockside/sockside/internal/engineio"
 	"github.com/sockside/sockside/internal/metrics"
 	"github.com/sockside/sockside/internal/origin"
 	"github.com/sockside/sockside/internal/plainws"
@@ -41,17 +39,11 @@ type App struct {
 	feedDone <-chan struct{}
 }
 
-// Options beyond the configuration; zero values are fine.
-type Options struct {
-	// Transports overrides the Engine.IO transport builders.
-	Transports *types.Set[transports.TransportCtor]
-}
-
 // New builds the application from cfg.
-func New(cfg config.Config, log *slog.Logger, o Options) *App {
+func New(cfg config.Config, log *slog.Logger) *App {
 	a := &App{cfg: cfg, log: log, metrics: metrics.New()}
 	policy := origin.NewPolicy(cfg.CORSOrigins)
-	a.sio = sio.New(sio.Options{Config: cfg, Metrics: a.metrics, Logger: log, Transports: o.Transports})
+	a.sio = sio.New(sio.Options{Config: cfg, Metrics: a.metrics, Logger: log, Transports: engineio.Transports()})
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stopFeed = cancel
 	a.feedDone = namespaces.RegisterAll(ctx, a.sio)
@@ -70,7 +62,7 @@ func New(cfg config.Config, log *slog.Logger, o Options) *App {
 	}
 	httpCors := policy.HTTPCors()
 	mux := http.NewServeMux()
-	mux.Handle(cfg.Path, policy.Gate(a.sio.Handler(), rejectOrigin))
+	mux.Handle(cfg.Path, policy.Gate(engineio.Handler(a.sio.Handler()), rejectOrigin))
 	mux.Handle("/ws", policy.Gate(a.ws, rejectOrigin))
 	mux.Handle("/api/emit", httpCors.Handler(emitapi.New(emitTarget{a.sio}, cfg.EmitSecret, cfg.MaxPayload, log)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })

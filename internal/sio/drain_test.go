@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/sockside/sockside/internal/config"
+	"github.com/sockside/sockside/internal/engineio"
 	"github.com/sockside/sockside/internal/metrics"
 )
 
@@ -23,8 +24,8 @@ func newTestServer(t *testing.T, mutate func(*config.Config)) (*Server, *httptes
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	srv := New(Options{Config: cfg, Metrics: metrics.New(), Logger: slog.New(slog.DiscardHandler)})
-	ts := httptest.NewServer(srv.Handler())
+	srv := New(Options{Config: cfg, Metrics: metrics.New(), Logger: slog.New(slog.DiscardHandler), Transports: engineio.Transports()})
+	ts := httptest.NewServer(engineio.Handler(srv.Handler()))
 	t.Cleanup(func() { ts.Close(); srv.Close() })
 	return srv, ts
 }

@@ -1,0 +1,90 @@
+// Package engineio works around defects of the Engine.IO transports in
+// github.com/zishang520/socket.io/servers/engine/v3 v3.0.5 without forking
+// the library.
+//
+// Each transport handed to the engine is the library's own transport with
+// its prototype pointed at a wrapper, so the library keeps doing the real
+// work and only the overridden methods differ. Two routes reach a wrapper:
+// the calls the engine makes on the value a builder returns (OnRequest,
+// Send, Writable, Close), and the calls the library routes through the
+// prototype (Close -> DoClose). Handler, in front of the engine, closes a
+// race the transports cannot reach on their own.
+//
+// Every workaround is pinned to v3.0.5. The tests in this package run each
+// scenario against the library's default transports too and fail once the
+// library stops showing the defect: that is the signal to re-check, and
+// probably drop, the matching workaround when upgrading.
+package engineio
+
+import (
+	"time"
+
+	"github.com/zishang520/socket.io/servers/engine/v3/transports"
+	"github.com/zishang520/socket.io/v3/pkg/types"
+)
+
+// Transports returns the HTTP long-polling and WebSocket transports with
+// the workarounds applied, for SetTransports on the engine options, either
+// directly:
+//
+//	opts := config.DefaultServerOptions()
+//	opts.SetTransports(engineio.Transports())
+//	eng := engine.NewServer(opts)
+//
+// or through the Socket.IO options, which embed them:
+//
+//	opts := socket.DefaultServerOptions()
+//	opts.SetTransports(engineio.Transports())
+//
+// It must be set explicitly: the engine builds its transports from the
+// option and never consults transports.Transports(). WebTransport is left
+// out, as in the engine's own default. Put Handler in front of the engine
+// as well; see there.
+func Transports() *types.Set[transports.TransportCtor] {
+	return newTransports(defaultPingSettle)
+}
+
+func newTransports(pingSettle time.Duration) *types.Set[transports.TransportCtor] {
+	return types.NewSet[transports.TransportCtor](
+		&pollingBuilder{pingSettle: pingSettle},
+		&websocketBuilder{pingSettle: pingSettle},
+	)
+}
+
+// pollingBuilder keeps the library builder's name and upgrade list; only
+// the construction differs.
+type pollingBuilder struct {
+	transports.PollingBuilder
+
+	pingSettle time.Duration
+}
+
+func (b *pollingBuilder) New(ctx *types.HttpContext) transports.Transport {
+	// Same choice as the library's PollingBuilder: a "j" query asks for JSONP.
+	jsonp := ctx.Query().Has("j")
+	var inner transports.Polling
+	if jsonp {
+		inner = transports.MakeJSONP()
+	} else {
+		inner = transports.MakePolling()
+	}
+	p := &pollingTransport{Polling: inner, jsonp: jsonp, pings: pingHold{settle: b.pingSettle}}
+	inner.Prototype(p)
+	p.Construct(ctx)
+	_ = p.On("close", func(...any) { p.expireDeferredClose() })
+	return p
+}
+
+type websocketBuilder struct {
+	transports.WebSocketBuilder
+
+	pingSettle time.Duration
+}
+
+func (b *websocketBuilder) New(ctx *types.HttpContext) transports.Transport {
+	inner := transports.MakeWebSocket()
+	w := newWebsocketTransport(inner, b.pingSettle)
+	inner.Prototype(w)
+	w.Construct(ctx)
+	return w
+}

@@ -1,0 +1,77 @@
+package engineio
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/zishang520/socket.io/v3/pkg/types"
+)
+
+// abortGrace bounds how long Handler holds back an aborted request for a
+// transport that never signals it is done with it (a transport not from
+// Transports(), or an engine middleware that never calls next).
+const abortGrace = time.Second
+
+// Handler wraps the engine's http.Handler (an engine.Server, or what
+// (*socket.Server).ServeHandler returns) so that a client aborting a
+// long-polling GET cannot race with the engine still parking it:
+//
+//	mux.Handle("/socket.io/", engineio.Handler(io.ServeHandler(opts)))
+//
+// Use it together with Transports(); other requests than plain GETs pass
+// through untouched.
+//
+// Why (v3.0.5): the library parks a GET by assigning ctx.Cleanup on the
+// handler goroutine, while HttpContext reads that field from a watcher
+// goroutine as soon as the request context is cancelled. The polling
+// transport orders the write before any cancellation that comes after the
+// GET is parked (see watchPoll), but an abort that lands while the GET is
+// still on its way in is a real data race, which the race detector reports
+// now and then (typically a test client that disconnects right after
+// connecting). Handler gives the engine a request context whose
+// cancellation waits until the transport is done setting the request up.
+func Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || r.Header.Get("Upgrade") != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		g := &requestGate{done: make(chan struct{})}
+		ctx, cancel := context.WithCancelCause(context.WithValue(context.WithoutCancel(r.Context()), requestGateKey{}, g))
+		stop := context.AfterFunc(r.Context(), func() {
+			t := time.NewTimer(abortGrace)
+			defer t.Stop()
+			select {
+			case <-g.done:
+			case <-t.C:
+			}
+			cancel(context.Cause(r.Context()))
+		})
+		defer func() {
+			g.release()
+			stop()
+			cancel(context.Canceled)
+		}()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// requestGate holds back the cancellation of one request until released.
+type requestGate struct {
+	once sync.Once
+	done chan struct{}
+}
+
+func (g *requestGate) release() { g.once.Do(func() { close(g.done) }) }
+
+type requestGateKey struct{}
+
+// releaseRequest tells Handler the transport is done setting the request
+// up, so an abort may now reach the engine; a no-op without Handler.
+func releaseRequest(ctx *types.HttpContext) {
+	if g, _ := ctx.Context().Value(requestGateKey{}).(*requestGate); g != nil {
+		g.release()
+	}
+}

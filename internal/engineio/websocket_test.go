@@ -1,0 +1,42 @@
+package engineio
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/zishang520/socket.io/v3/pkg/types"
+)
+
+// A server that sends and then closes at once (a kick with its reason, the
+// acks before a graceful drain) must have its messages delivered before the
+// close frame.
+func TestWebsocketCloseWritesQueuedMessagesFirst(t *testing.T) {
+	const messages = 60 // under the test client's 64-frame buffer
+	payload := strings.Repeat("x", 64<<10) // big enough that writes are still queued at the close
+	runVariants(t, func(t *testing.T, v variant) error {
+		srv := newTestServer(t, quiet(v.config()))
+		c := srv.dialWS(t, "")
+		if f, err := c.next(waitLimit); err != nil || !strings.HasPrefix(f, "0{") {
+			return fmt.Errorf("open packet: %q, %v", f, err)
+		}
+		es, err := waitFor(srv.conns, waitLimit, "the engine's socket")
+		if err != nil {
+			return err
+		}
+		for i := range messages {
+			es.Send(types.NewStringBufferString(fmt.Sprintf("%d:%s", i, payload)), nil, nil)
+		}
+		es.Close(false)
+		for i := range messages {
+			f, err := c.next(waitLimit)
+			if err != nil {
+				return fmt.Errorf("message %d of %d lost: %v", i, messages, err)
+			}
+			if want := fmt.Sprintf("4%d:", i); !strings.HasPrefix(f, want) {
+				return fmt.Errorf("frame %d = %.10q, want prefix %q", i, f, want)
+			}
+		}
+		return nil
+	})
+}
