@@ -12,7 +12,7 @@ import (
 // acks before a graceful drain) must have its messages delivered before the
 // close frame.
 func TestWebsocketCloseWritesQueuedMessagesFirst(t *testing.T) {
-	const messages = 60 // under the test client's 64-frame buffer
+	const messages = 60                    // under the test client's 64-frame buffer
 	payload := strings.Repeat("x", 64<<10) // big enough that writes are still queued at the close
 	runVariants(t, func(t *testing.T, v variant) error {
 		srv := newTestServer(t, quiet(v.config()))
