@@ -19,6 +19,7 @@ package engineio
 import (
 	"time"
 
+	"github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/engine/v3/transports"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
@@ -87,4 +88,48 @@ func (b *websocketBuilder) New(ctx *types.HttpContext) transports.Transport {
 	inner.Prototype(w)
 	w.Construct(ctx)
 	return w
+}
+
+// readier is a transport of ours that may hold a handshake packet.
+type readier interface{ ready() }
+
+func (p *pollingTransport) ready()   { p.pings.ready() }
+func (w *websocketTransport) ready() { w.pings.ready() }
+
+// Ready lets a handshake packet held on conn go out: the application now
+// listens for the client's answer. Call it from the engine's "connection"
+// listener after the application's own (Attach does), and from each
+// namespace's "connection" listener.
+//
+// Why (v3.0.5), twice the same race, because Go runs the reader and the
+// handshake on different goroutines where Node has one thread:
+//   - The engine writes the open packet while it constructs the socket and
+//     only then emits "connection", where the Socket.IO layer starts to
+//     listen for "data". A client answering at once (socket.io-client sends
+//     its namespace CONNECT "40" right away) can be faster: the engine
+//     emits the message to no one and the client waits for a CONNECT that
+//     never comes.
+//   - namespace._doConnect writes the CONNECT before it registers the
+//     socket with its client (Client.nsps). socket.io-client emits as soon
+//     as it reads the CONNECT; a packet arriving in between finds no socket
+//     for its namespace and the library closes the whole connection
+//     ("invalid state").
+//
+// Holding the handshake packet until the application is ready closes both
+// windows; the client cannot answer what it has not received.
+func Ready(conn engine.Socket) {
+	if r, ok := conn.Transport().(readier); ok {
+		r.ready()
+	}
+}
+
+// Attach calls Ready for every new connection of eng. Call it after the
+// application has registered its own "connection" listener: listeners run
+// in registration order.
+func Attach(eng engine.BaseServer) {
+	_ = eng.On("connection", func(args ...any) {
+		if conn, ok := args[0].(engine.Socket); ok {
+			Ready(conn)
+		}
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
+	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
 // defaultPingSettle is how long a server ping is held back (see pingHold).
@@ -13,6 +14,11 @@ import (
 // stay far below any sane pingTimeout (the default is 20 s). Packets the
 // application sends while a ping is held wait with it.
 const defaultPingSettle = 20 * time.Millisecond
+
+// readyFallback releases a held handshake packet (the Engine.IO open, a
+// Socket.IO CONNECT) when nothing calls Ready: an application that does not
+// know about it is only slower to connect, never stuck.
+const readyFallback = 100 * time.Millisecond
 
 // pingHold hands batches that carry a server ping to the library only after
 // a settle time, and queues whatever follows behind them.
@@ -33,6 +39,10 @@ const defaultPingSettle = 20 * time.Millisecond
 //
 // Each batch still reaches the library as its own Send, so the engine's
 // drain accounting (one "drain" per Send) stays intact.
+//
+// It also holds a batch carrying a handshake packet (the Engine.IO open, a
+// Socket.IO CONNECT) until Ready says the application listens for the
+// client's answer to it.
 type pingHold struct {
 	settle time.Duration
 
@@ -40,6 +50,9 @@ type pingHold struct {
 	held   [][]*packet.Packet // in order; non-empty while a ping is held
 	timer  *time.Timer
 	closed bool
+	// early is where a held handshake packet goes when Ready releases it;
+	// nil when the hold (if any) is a ping's.
+	early func([]*packet.Packet)
 }
 
 // send passes packets to forward now, or later if they carry a server ping
@@ -49,6 +62,11 @@ func (h *pingHold) send(protocol int, packets []*packet.Packet, forward func([]*
 	switch {
 	case len(h.held) > 0:
 		h.held = append(h.held, packets)
+		h.mu.Unlock()
+	case !h.closed && hasHandshake(packets):
+		h.held = append(h.held, packets)
+		h.early = forward
+		h.timer = time.AfterFunc(readyFallback, func() { h.release(forward) })
 		h.mu.Unlock()
 	case !h.closed && hasServerPing(protocol, packets):
 		h.held = append(h.held, packets)
@@ -70,6 +88,18 @@ func (h *pingHold) release(forward func([]*packet.Packet)) {
 		forward(b)
 	}
 	h.held = nil
+	h.early = nil
+}
+
+// ready releases a held handshake packet at once.
+func (h *pingHold) ready() {
+	h.mu.Lock()
+	forward := h.early
+	stopped := forward != nil && h.timer.Stop()
+	h.mu.Unlock()
+	if stopped {
+		h.release(forward)
+	}
 }
 
 // holding reports whether a ping is being held; the transport then reads
@@ -94,6 +124,28 @@ func (h *pingHold) close() int {
 		h.timer.Stop()
 	}
 	return dropped
+}
+
+// hasHandshake reports whether a batch carries the Engine.IO open packet or
+// a Socket.IO CONNECT (an Engine.IO message whose text starts with packet
+// type 0).
+func hasHandshake(packets []*packet.Packet) bool {
+	for _, p := range packets {
+		if p != nil && p.Type == packet.OPEN {
+			return true
+		}
+		if p == nil || p.Type != packet.MESSAGE {
+			continue
+		}
+		if b, ok := p.Data.(interface{ Bytes() []byte }); ok {
+			if data := b.Bytes(); len(data) > 0 && data[0] == '0' {
+				if _, text := p.Data.(*types.StringBuffer); text {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // hasServerPing reports whether a batch carries a server ping, which only

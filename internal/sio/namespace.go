@@ -18,6 +18,7 @@ import (
 	"github.com/zishang520/socket.io/servers/socket/v3"
 
 	"github.com/sockside/sockside/internal/auth"
+	"github.com/sockside/sockside/internal/engineio"
 	"github.com/sockside/sockside/internal/metrics"
 	"github.com/sockside/sockside/internal/ratelimit"
 )
@@ -365,6 +366,9 @@ func (n *Namespace) connect(s *socket.Socket) {
 	for _, fn := range n.onConnect {
 		fn(c)
 	}
+	// The socket is registered and its handlers are in place: the client
+	// may now learn it is connected (see engineio.Ready).
+	engineio.Ready(conn)
 }
 
 // OffsetEvent is a payload-less event each new socket receives when

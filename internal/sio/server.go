@@ -24,6 +24,7 @@ import (
 
 	"github.com/sockside/sockside/internal/auth"
 	"github.com/sockside/sockside/internal/config"
+	"github.com/sockside/sockside/internal/engineio"
 	"github.com/sockside/sockside/internal/metrics"
 	"github.com/sockside/sockside/internal/origin"
 )
@@ -105,6 +106,9 @@ func New(o Options) *Server {
 	s.IO = socket.NewServer(nil, opts)
 	s.handler = s.IO.ServeHandler(nil)
 	s.watchEngine()
+	// After the Socket.IO layer's own "connection" listener (see
+	// engineio.Ready).
+	engineio.Attach(s.IO.Engine())
 	return s
 }
 
