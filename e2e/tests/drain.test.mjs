@@ -26,9 +26,12 @@ test("SIGTERM disconnects every client reconnectably and exits 0", async () => {
     const { code } = await server.exited;
     assert.equal(code, 0, server.logs());
     assert.ok(Date.now() - started < 5000, "exits within the drain timeout");
-    for (const r of await Promise.all(reasons)) {
-      assert.equal(r, "transport close", "a transport close makes socket.io-client reconnect");
-    }
+    // socket.io-client reconnects after either transport reason (it stays
+    // away only after "io server disconnect"). Websocket clients always see
+    // a close; a polling client whose next GET is still on the wire when the
+    // listener shuts can see its keep-alive connection end instead.
+    for (const r of await Promise.all(reasons)) assert.match(r, /^transport (close|error)$/);
+    assert.ok((await Promise.all(reasons)).filter((r) => r === "transport close").length >= 6, "websocket clients get a clean close");
     assert.match(server.logs(), /msg=draining/);
     assert.match(server.logs(), /msg=stopped/);
   } finally {
