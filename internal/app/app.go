@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sockside/sockside/internal/auth"
+	"github.com/sockside/sockside/internal/cluster"
 	"github.com/sockside/sockside/internal/config"
 	"github.com/sockside/sockside/internal/emitapi"
 	"github.com/sockside/sockside/internal/engineio"
@@ -32,6 +33,7 @@ type App struct {
 	metrics *metrics.Metrics
 	sio     *sio.Server
 	ws      *plainws.Hub
+	cluster *cluster.Cluster // nil without REDIS_URL
 	http    *http.Server
 	ready   atomic.Bool
 
@@ -43,10 +45,25 @@ type App struct {
 func New(cfg config.Config, log *slog.Logger) *App {
 	a := &App{cfg: cfg, log: log, metrics: metrics.New()}
 	policy := origin.NewPolicy(cfg.CORSOrigins)
-	a.sio = sio.New(sio.Options{Config: cfg, Metrics: a.metrics, Logger: log, Transports: engineio.Transports()})
+	sopts := sio.Options{Config: cfg, Metrics: a.metrics, Logger: log, Transports: engineio.Transports()}
+	if cfg.AdapterMode() != "" {
+		// The config is validated, so New fails only on a programming error.
+		cl, err := cluster.New(cfg, cluster.Options{Logger: log, Metrics: a.metrics})
+		if err != nil {
+			panic(err)
+		}
+		a.cluster = cl
+		sopts.Adapter = cl.Adapter()
+	}
+	a.sio = sio.New(sopts)
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stopFeed = cancel
 	a.feedDone = namespaces.RegisterAll(ctx, a.sio)
+	if a.cluster != nil {
+		// After the namespaces (and their adapters) exist: from here on a
+		// lost Redis connection is retried with backoff, never blocking.
+		a.cluster.Start()
+	}
 	a.ws = plainws.New(plainws.Options{
 		MaxMessage:   cfg.MaxPayload,
 		PingInterval: cfg.PingInterval,
@@ -124,8 +141,39 @@ func (a *App) Shutdown(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		_ = a.http.Close()
 	}
+	if a.cluster != nil {
+		// The drained sockets save their sessions to Redis as they close
+		// (so they recover on another node): let them, within the drain
+		// deadline. Then close Redis before the adapters, so that closing
+		// cannot wait on it.
+		a.waitSocketsClosed(ctx)
+		if err := a.cluster.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing redis: %w", err))
+		}
+	}
 	a.sio.Close()
 	return errors.Join(errs...)
+}
+
+// waitSocketsClosed returns once no namespace has a socket left, or when
+// ctx ends.
+func (a *App) waitSocketsClosed(ctx context.Context) {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		n := 0
+		for _, ns := range a.sio.Namespaces() {
+			n += ns.NSP.Sockets().Len()
+		}
+		if n == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // statsAuthorizer protects /api/stats with the socket auth when it is on:

@@ -30,6 +30,12 @@ type Metrics struct {
 	Rejected  *prometheus.CounterVec // refused handshakes by reason
 	Dropped   *prometheus.CounterVec // events refused or connections cut by reason
 	PlainWS   prometheus.Gauge       // plain /ws clients
+
+	// Redis scale-out (internal/cluster); only set when REDIS_URL is.
+	AdapterUp      *prometheus.GaugeVec // 1 while Redis answers, 0 during an outage, by mode
+	AdapterNodes   *prometheus.GaugeVec // nodes subscribed to the cluster channel, this one included
+	AdapterOutages prometheus.Counter   // Redis outages begun
+	AdapterErrors  prometheus.Counter   // Redis errors met by the adapter
 }
 
 // New creates and registers every collector, plus the Go runtime and process
@@ -62,8 +68,21 @@ func New() *Metrics {
 		PlainWS: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "sockside_plain_ws_clients", Help: "Connected plain WebSocket (/ws) clients.",
 		}),
+		AdapterUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sockside_adapter_redis_up", Help: "1 while the Redis adapter reaches Redis, 0 during an outage (local clients are still served), by adapter mode.",
+		}, []string{"mode"}),
+		AdapterNodes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "sockside_adapter_nodes", Help: "Socket.IO servers on the cluster channel (this one included), as last seen in Redis, by adapter mode.",
+		}, []string{"mode"}),
+		AdapterOutages: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sockside_adapter_outages_total", Help: "Redis outages begun (including one at start-up).",
+		}),
+		AdapterErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sockside_adapter_redis_errors_total", Help: "Redis errors met by the adapter (publishes, reads, counts).",
+		}),
 	}
 	r.MustRegister(m.Sockets, m.EventsIn, m.EventsOut, m.BytesIn, m.BytesOut, m.Rejected, m.Dropped, m.PlainWS,
+		m.AdapterUp, m.AdapterNodes, m.AdapterOutages, m.AdapterErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -342,21 +342,32 @@ func (n *Namespace) connect(s *socket.Socket) {
 		_ = s.On(h.spec.Name, func(args ...any) { n.run(c, h, args) })
 	}
 	// The library leaves every room before "disconnect", so remember them at
-	// "disconnecting". Both fire on the socket's own goroutine, in order.
-	var rooms []string
+	// "disconnecting". The two fire in order, but a server shutdown can
+	// close a socket from another goroutine while it is already closing.
+	var (
+		roomsMu sync.Mutex
+		rooms   []string
+	)
 	_ = s.On("disconnecting", func(...any) {
+		var rs []string
 		for _, r := range s.Rooms().Keys() {
 			if string(r) != string(s.Id()) {
-				rooms = append(rooms, string(r))
+				rs = append(rs, string(r))
 			}
 		}
+		roomsMu.Lock()
+		rooms = rs
+		roomsMu.Unlock()
 	})
 	_ = s.On("disconnect", func(a ...any) {
 		reason, _ := a[0].(string)
 		c.setTransport("")
 		c.Log().Debug("socket disconnected", "reason", reason)
+		roomsMu.Lock()
+		rs := rooms
+		roomsMu.Unlock()
 		for _, fn := range n.onDisconnect {
-			fn(c, reason, rooms)
+			fn(c, reason, rs)
 		}
 	})
 	if srv.cfg.RecoveryWindow > 0 && !s.Recovered() {
