@@ -30,7 +30,7 @@ web/node_modules: web/package-lock.json
 	@touch $@
 
 ## test: everything CI runs
-test: test-go test-e2e
+test: test-go test-e2e test-web
 
 test-go:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -39,3 +39,19 @@ test-go:
 
 test-e2e: bin e2e/node_modules
 	cd e2e && SOCKSIDE_BIN=$(BIN) npm test
+
+## test-web: type-check web/, unit-test its client layer, build it once, and drive it in Chromium against the real server
+.PHONY: test-web chromium
+test-web: bin web/node_modules e2e/browser/node_modules chromium
+	cd web && ./node_modules/.bin/tsc --noEmit
+	cd web && SOCKSIDE_BIN=$(BIN) npm run --silent test:unit
+	cd e2e/browser && SOCKSIDE_BIN=$(BIN) node run.mjs
+
+e2e/browser/node_modules: e2e/browser/package-lock.json
+	cd e2e/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	@touch $@
+
+# Debian's Chromium for the browser tests (never a downloaded browser).
+chromium:
+	@test -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
