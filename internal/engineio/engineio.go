@@ -42,13 +42,32 @@ import (
 // out, as in the engine's own default. Put Handler in front of the engine
 // as well; see there.
 func Transports() *types.Set[transports.TransportCtor] {
-	return newTransports(defaultPingSettle)
+	return newTransports(defaultPingSettle, Options{})
 }
 
-func newTransports(pingSettle time.Duration) *types.Set[transports.TransportCtor] {
+// Options add bounds to the transports of NewTransports.
+type Options struct {
+	// SendBuffer bounds the bytes queued for one websocket peer (messages
+	// handed to the transport and not yet written). A peer that falls
+	// further behind, typically one that stopped reading, is cut off as a
+	// slow consumer: its connection closes with "transport error"
+	// (ErrSlowConsumer) and nobody else waits for it. 0: no bound, the
+	// library's behaviour (the engine buffers without limit).
+	SendBuffer int64
+	// OnSlowConsumer, if set, is told about each peer cut off, with its
+	// session id and the bytes queued for it at that moment.
+	OnSlowConsumer func(sid string, queued int64)
+}
+
+// NewTransports is Transports with the bounds of o.
+func NewTransports(o Options) *types.Set[transports.TransportCtor] {
+	return newTransports(defaultPingSettle, o)
+}
+
+func newTransports(pingSettle time.Duration, o Options) *types.Set[transports.TransportCtor] {
 	return types.NewSet[transports.TransportCtor](
 		&pollingBuilder{pingSettle: pingSettle},
-		&websocketBuilder{pingSettle: pingSettle},
+		&websocketBuilder{pingSettle: pingSettle, opts: o},
 	)
 }
 
@@ -80,11 +99,13 @@ type websocketBuilder struct {
 	transports.WebSocketBuilder
 
 	pingSettle time.Duration
+	opts       Options
 }
 
 func (b *websocketBuilder) New(ctx *types.HttpContext) transports.Transport {
 	inner := transports.MakeWebSocket()
 	w := newWebsocketTransport(inner, b.pingSettle)
+	w.limit, w.onSlow = b.opts.SendBuffer, b.opts.OnSlowConsumer
 	inner.Prototype(w)
 	w.Construct(ctx)
 	return w

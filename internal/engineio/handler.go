@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zishang520/socket.io/servers/engine/v3/transports"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
@@ -34,6 +35,14 @@ const abortGrace = time.Second
 // cancellation waits until the transport is done setting the request up.
 func Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if unsupportedProtocol(r) {
+			// v3.0.5 answers code 4 (which means "Forbidden"); clients and
+			// the protocol's test suite expect 5.
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"code":5,"message":"Unsupported protocol version"}`))
+			return
+		}
 		if r.Method != http.MethodGet || r.Header.Get("Upgrade") != "" {
 			next.ServeHTTP(w, r)
 			return
@@ -56,6 +65,16 @@ func Handler(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// unsupportedProtocol reports a handshake (a GET with a known transport and
+// no sid, which is where the reference server checks the version) asking
+// for another Engine.IO protocol than 4.
+func unsupportedProtocol(r *http.Request) bool {
+	q := r.URL.Query()
+	t := q.Get("transport")
+	return r.Method == http.MethodGet && q.Get("sid") == "" && q.Get("EIO") != "4" &&
+		(t == transports.POLLING || t == transports.WEBSOCKET)
 }
 
 // requestGate holds back the cancellation of one request until released.

@@ -18,7 +18,7 @@ const defaultPingSettle = 20 * time.Millisecond
 // readyFallback releases a held handshake packet (the Engine.IO open, a
 // Socket.IO CONNECT) when nothing calls Ready: an application that does not
 // know about it is only slower to connect, never stuck.
-const readyFallback = 100 * time.Millisecond
+const readyFallback = 2 * time.Second
 
 // pingHold hands batches that carry a server ping to the library only after
 // a settle time, and queues whatever follows behind them.
@@ -53,6 +53,10 @@ type pingHold struct {
 	// early is where a held handshake packet goes when Ready releases it;
 	// nil when the hold (if any) is a ping's.
 	early func([]*packet.Packet)
+	// readied counts Ready calls that came before their handshake packet
+	// reached the transport (a polling session buffers it in the engine
+	// until the next GET); such a packet need not wait.
+	readied int
 }
 
 // send passes packets to forward now, or later if they carry a server ping
@@ -63,6 +67,10 @@ func (h *pingHold) send(protocol int, packets []*packet.Packet, forward func([]*
 	case len(h.held) > 0:
 		h.held = append(h.held, packets)
 		h.mu.Unlock()
+	case !h.closed && hasHandshake(packets) && h.readied > 0:
+		h.readied--
+		h.mu.Unlock()
+		forward(packets)
 	case !h.closed && hasHandshake(packets):
 		h.held = append(h.held, packets)
 		h.early = forward
@@ -91,10 +99,14 @@ func (h *pingHold) release(forward func([]*packet.Packet)) {
 	h.early = nil
 }
 
-// ready releases a held handshake packet at once.
+// ready releases a held handshake packet at once, or lets the next one
+// through when none is held yet.
 func (h *pingHold) ready() {
 	h.mu.Lock()
 	forward := h.early
+	if forward == nil {
+		h.readied++
+	}
 	stopped := forward != nil && h.timer.Stop()
 	h.mu.Unlock()
 	if stopped {

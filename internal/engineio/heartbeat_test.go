@@ -65,6 +65,13 @@ func (s *stallTransport) Send(packets []*packet.Packet) {
 	}
 }
 
+// ready passes Ready on to the wrapped transport.
+func (s *stallTransport) ready() {
+	if r, ok := s.Transport.(readier); ok {
+		r.ready()
+	}
+}
+
 func pingHeld(tr transports.Transport) bool {
 	switch t := tr.(type) {
 	case *websocketTransport:

@@ -55,7 +55,7 @@ func librarySet() *types.Set[transports.TransportCtor] {
 }
 
 var (
-	fixedVariant   = variant{name: "fixed", fixed: true, set: func() *types.Set[transports.TransportCtor] { return newTransports(testPingSettle) }, handler: true}
+	fixedVariant   = variant{name: "fixed", fixed: true, set: func() *types.Set[transports.TransportCtor] { return newTransports(testPingSettle, Options{}) }, handler: true}
 	libraryVariant = variant{name: "library-v3.0.5", set: librarySet}
 	variants       = []variant{fixedVariant, libraryVariant}
 )
@@ -156,6 +156,9 @@ func newTestServer(t *testing.T, cfg serverConfig) *testServer {
 		}
 	})
 
+	if cfg.handler {
+		Attach(eng) // the fixed setup: after the application's listener above
+	}
 	var h http.Handler = eng
 	if cfg.handler {
 		h = Handler(h)

@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"errors"
 	"sync"
 	"time"
 
@@ -14,39 +15,94 @@ import (
 // hold a close up for longer).
 const closeFlushTimeout = 2 * time.Second
 
+// ErrSlowConsumer is the transport error a websocket peer is cut off with
+// when more than Options.SendBuffer bytes are queued for it.
+var ErrSlowConsumer = errors.New("slow consumer")
+
 // websocketTransport wraps the library's WebSocket transport to hold
-// server pings back (see pingHold) and to write what it was given before it
-// closes (see DoClose).
+// server pings back (see pingHold), to write what it was given before it
+// closes (see DoClose) and to bound what may queue for a peer (see Send).
 type websocketTransport struct {
 	transports.Websocket
 
 	pings pingHold
 
+	limit  int64 // Options.SendBuffer; 0: unbounded
+	onSlow func(sid string, queued int64)
+
 	mu      sync.Mutex
-	pending int           // batches handed over whose "drain" has not fired
-	flushed chan struct{} // closed when pending drops to 0 during a close
+	batches []int64       // sizes of the batches handed over whose "drain" has not fired, oldest first
+	queued  int64         // their sum
+	slow    bool          // cut off as a slow consumer
+	flushed chan struct{} // closed when no batch is left during a close
 }
 
 // newWebsocketTransport counts the library's "drain" events: its send
-// emits exactly one per Send, after the batch has been written (or failed).
+// emits exactly one per Send, after the batch has been written (or failed),
+// and writes batches in the order it was given them.
 func newWebsocketTransport(inner transports.Websocket, settle time.Duration) *websocketTransport {
 	w := &websocketTransport{Websocket: inner, pings: pingHold{settle: settle}}
-	_ = inner.On("drain", func(...any) { w.done(1) })
+	_ = inner.On("drain", func(...any) { w.drained() })
 	return w
 }
 
-// Send holds back batches carrying a server ping; see pingHold.
+// Send holds back batches carrying a server ping (see pingHold) and
+// counts what is queued for the peer; past the limit the peer is cut off.
 func (w *websocketTransport) Send(packets []*packet.Packet) {
+	size := batchSize(packets)
 	w.mu.Lock()
-	w.pending++
+	if w.slow {
+		w.mu.Unlock()
+		return // being cut off; nothing more goes out
+	}
+	w.batches = append(w.batches, size)
+	w.queued += size
+	tripped := w.limit > 0 && w.queued > w.limit
+	if tripped {
+		w.slow = true
+	}
+	queued := w.queued
 	w.mu.Unlock()
+	if tripped {
+		// Not here: Send runs under the engine socket's flush lock, and
+		// closing goes back through the engine.
+		go w.cutOff(queued)
+		return
+	}
 	w.pings.send(w.Protocol(), packets, w.Websocket.Send)
 }
 
 // Writable reads false while a ping is held, so the engine socket buffers
 // instead of queueing packets here.
+//
+// With a send bound it otherwise reads true even while the library is
+// writing: then every packet comes through Send, where it is counted,
+// instead of piling up unseen in the engine socket's buffer (which is
+// what a peer that stops reading makes it do, without limit). The one
+// visible difference: volatile packets are dropped only while a ping is
+// held or once the peer has been cut off.
 func (w *websocketTransport) Writable() bool {
-	return !w.pings.holding() && w.Websocket.Writable()
+	if w.pings.holding() {
+		return false
+	}
+	if w.limit > 0 {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return !w.slow
+	}
+	return w.Websocket.Writable()
+}
+
+// cutOff closes the connection of a peer that fell too far behind: the
+// engine sees a transport error, the socket's disconnect reason is
+// "transport error", and the close does not wait for the queue (see
+// DoClose).
+func (w *websocketTransport) cutOff(queued int64) {
+	if w.onSlow != nil {
+		w.onSlow(w.Sid(), queued)
+	}
+	w.OnError("slow consumer", ErrSlowConsumer)
+	w.Close()
 }
 
 // DoClose lets the packets already handed over reach the peer first.
@@ -56,10 +112,12 @@ func (w *websocketTransport) Writable() bool {
 // acks of handlers that finished just before a graceful drain, or an event
 // and disconnect packet sent right before the server closes a connection.
 // The engine socket only waits for its own buffer, not the transport's.
+//
+// A slow consumer's connection closes at once: its queue is why it goes.
 func (w *websocketTransport) DoClose(fn types.Callable) {
-	w.done(w.pings.close()) // dropped pings will never drain
+	w.dropHeld(w.pings.close()) // dropped pings will never drain
 	w.mu.Lock()
-	if w.pending <= 0 {
+	if len(w.batches) == 0 || w.slow {
 		w.mu.Unlock()
 		w.Websocket.DoClose(fn)
 		return
@@ -82,16 +140,58 @@ func (w *websocketTransport) DoClose(fn types.Callable) {
 	}()
 }
 
-// done records n batches as finished.
-func (w *websocketTransport) done(n int) {
+// drained records the oldest batch as written.
+func (w *websocketTransport) drained() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.batches) == 0 {
+		return
+	}
+	w.queued -= w.batches[0]
+	w.batches = w.batches[1:]
+	w.checkFlushed()
+}
+
+// dropHeld forgets the n newest batches: held pings (and what queued
+// behind them) that will never reach the library.
+func (w *websocketTransport) dropHeld(n int) {
 	if n == 0 {
 		return
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.pending -= n
-	if w.pending <= 0 && w.flushed != nil {
+	n = min(n, len(w.batches))
+	for _, size := range w.batches[len(w.batches)-n:] {
+		w.queued -= size
+	}
+	w.batches = w.batches[:len(w.batches)-n]
+	w.checkFlushed()
+}
+
+// checkFlushed wakes a waiting close once nothing is left; callers hold mu.
+func (w *websocketTransport) checkFlushed() {
+	if len(w.batches) == 0 && w.flushed != nil {
 		close(w.flushed)
 		w.flushed = nil
 	}
+}
+
+// batchSize approximates the bytes a batch puts on the wire: each
+// packet's type byte and data.
+func batchSize(packets []*packet.Packet) int64 {
+	var n int64
+	for _, p := range packets {
+		if p == nil {
+			continue
+		}
+		n++
+		if p.Options != nil && p.Options.WsPreEncodedFrame != nil {
+			n += int64(p.Options.WsPreEncodedFrame.Len())
+			continue
+		}
+		if l, ok := p.Data.(interface{ Len() int }); ok {
+			n += int64(l.Len())
+		}
+	}
+	return n
 }

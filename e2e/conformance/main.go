@@ -1,0 +1,196 @@
+// Command conformance serves the handlers that the official language-neutral
+// protocol test suites drive (socketio/socket.io, docs/engine.io-protocol/
+// v4-test-suite and docs/socket.io-protocol/v5-test-suite), built with the
+// project's transports and handler from internal/engineio, so the suites
+// and this package's tests check the stack the server runs on:
+//
+//	go run ./e2e/conformance -addr localhost:3000
+//
+// /socket.io/ is a Socket.IO server whose "/" namespace emits "auth" with
+// the handshake auth on connection, echoes "message" as "message-back" and
+// acks "message-with-ack" with its arguments, and whose "/custom" namespace
+// emits "auth" likewise. /engine.io/ is a bare Engine.IO server that echoes
+// every message. Both use the suites' short heartbeat (300 ms interval,
+// 200 ms timeout) so the heartbeat cases finish quickly.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/zishang520/socket.io/servers/engine/v3"
+	"github.com/zishang520/socket.io/servers/engine/v3/config"
+	"github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/zishang520/socket.io/v3/pkg/types"
+
+	"github.com/sockside/sockside/internal/engineio"
+)
+
+// The values the suites assert in the handshake and time their heartbeat
+// cases against.
+const (
+	pingInterval   = 300 * time.Millisecond
+	pingTimeout    = 200 * time.Millisecond
+	maxPayload     = 1_000_000
+	connectTimeout = 1000 * time.Millisecond
+)
+
+// shutdownTimeout bounds how long in-flight requests may delay exit.
+const shutdownTimeout = 5 * time.Second
+
+func main() {
+	// The suites hard-code http://localhost:3000.
+	addr := flag.String("addr", "localhost:3000", "listen address (HOST:PORT)")
+	flag.Parse()
+	if err := run(*addr); err != nil {
+		fmt.Fprintln(os.Stderr, "conformance:", err)
+		os.Exit(1)
+	}
+}
+
+func run(addr string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	f := newFixture()
+	srv := &http.Server{Handler: f, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	slog.Info("conformance fixture listening", "url", "http://"+ln.Addr().String(),
+		"socketio", "/socket.io/", "engineio", "/engine.io/")
+
+	select {
+	case err := <-serveErr:
+		f.Close()
+		return fmt.Errorf("serve %s: %w", addr, err)
+	case <-ctx.Done():
+	}
+	// Sessions first: that answers parked polling GETs and ends the
+	// websockets, which Shutdown would otherwise wait on or not see at all
+	// (hijacked connections).
+	f.Close()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve %s: %w", addr, err)
+	}
+	return nil
+}
+
+// fixture is the handler set: the Socket.IO server at /socket.io/ and the
+// bare Engine.IO server at /engine.io/.
+type fixture struct {
+	sio *socket.Server
+	eio engine.Server
+	mux *http.ServeMux
+}
+
+func newFixture() *fixture {
+	f := &fixture{sio: newSocketIOServer(), eio: newEngineIOServer(), mux: http.NewServeMux()}
+	// After each server's own "connection" listener (ServeHandler binds the
+	// Socket.IO layer), so the open packet waits for it: see engineio.Ready.
+	engineio.Attach(f.sio.ServeHandler(nil).(engine.BaseServer))
+	engineio.Attach(f.eio)
+	// engineio.Handler goes with engineio.Transports (see there).
+	f.mux.Handle("/socket.io/", engineio.Handler(f.sio.ServeHandler(nil)))
+	f.mux.Handle("/engine.io/", engineio.Handler(f.eio))
+	return f
+}
+
+func (f *fixture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mux.ServeHTTP(w, r)
+}
+
+// Close ends every session of both servers, which also stops their
+// heartbeat timers.
+func (f *fixture) Close() {
+	f.sio.Close(nil)
+	f.eio.Close()
+}
+
+func newSocketIOServer() *socket.Server {
+	opts := socket.DefaultServerOptions()
+	opts.SetPingInterval(pingInterval)
+	opts.SetPingTimeout(pingTimeout)
+	opts.SetMaxHttpBufferSize(maxPayload)
+	opts.SetConnectTimeout(connectTimeout)
+	// The suites also run from a browser page on another origin.
+	opts.SetCors(&types.Cors{Origin: "*"})
+	opts.SetServeClient(false)
+	opts.SetTransports(engineio.Transports())
+
+	sio := socket.NewServer(nil, opts)
+	_ = sio.On("connection", func(args ...any) {
+		s := args[0].(*socket.Socket)
+		emitAuth(s)
+		_ = s.On("message", func(args ...any) {
+			_ = s.Emit("message-back", args...)
+		})
+		_ = s.On("message-with-ack", func(args ...any) {
+			// The ack is the last argument when the client asked for one.
+			if len(args) == 0 {
+				return
+			}
+			if ack, ok := args[len(args)-1].(socket.Ack); ok {
+				ack(args[:len(args)-1], nil)
+			}
+		})
+		engineio.Ready(s.Conn()) // handlers in place: the CONNECT may go out
+	})
+	_ = sio.Of("/custom", nil).On("connection", func(args ...any) {
+		s := args[0].(*socket.Socket)
+		emitAuth(s)
+		engineio.Ready(s.Conn())
+	})
+	return sio
+}
+
+// emitAuth sends the handshake auth back. A CONNECT without payload leaves
+// it nil in this library, where the reference server (and the suites'
+// expectation, 42["auth",{}]) has an empty object.
+func emitAuth(s *socket.Socket) {
+	auth := s.Handshake().Auth
+	if auth == nil {
+		auth = map[string]any{}
+	}
+	_ = s.Emit("auth", auth)
+}
+
+func newEngineIOServer() engine.Server {
+	opts := config.DefaultServerOptions()
+	opts.SetPingInterval(pingInterval)
+	opts.SetPingTimeout(pingTimeout)
+	opts.SetMaxHttpBufferSize(maxPayload)
+	// Same reason as for Socket.IO: browser runs of the suite.
+	opts.SetCors(&types.Cors{Origin: "*"})
+	opts.SetTransports(engineio.Transports())
+
+	eio := engine.NewServer(opts)
+	_ = eio.On("connection", func(args ...any) {
+		s := args[0].(engine.Socket)
+		_ = s.On("message", func(args ...any) {
+			// The payload keeps its buffer type, so binary stays binary.
+			if data, ok := args[0].(io.Reader); ok {
+				s.Send(data, nil, nil)
+			}
+		})
+	})
+	return eio
+}
