@@ -55,3 +55,36 @@ e2e/browser/node_modules: e2e/browser/package-lock.json
 chromium:
 	@test -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+## test-next: nextconfig's wiring in real Next 16/15/14 apps (next dev, next start, standalone)
+## through to the real server with the official socket.io-client (e2e/next)
+.PHONY: test-next
+test-next: bin e2e/next/node_modules
+	go build -o $(CURDIR)/bin/nextconfig ./nextconfig
+	cd e2e/next && SOCKSIDE_BIN=$(BIN) NEXTCONFIG_BIN=$(CURDIR)/bin/nextconfig npm test
+
+e2e/next/node_modules: e2e/next/package-lock.json
+	cd e2e/next && npm ci --no-audit --no-fund
+	@touch $@
+
+## bench-quick: a short run of the load generator against sockside and Node socket.io (bench/results/quick)
+.PHONY: bench-quick
+bench-quick:
+	go run ./bench -quick
+
+## fuzz-short: every fuzz target for FUZZTIME each (20s; e.g. FUZZTIME=30m for the long run); a failure leaves its input in the package's testdata/fuzz
+FUZZTIME ?= 20s
+FUZZ_TARGETS := \
+	./internal/engineio:FuzzEnginePayload \
+	./internal/engineio:FuzzEnginePacket \
+	./internal/sio:FuzzSocketDecoder \
+	./internal/plainws:FuzzHandle \
+	./internal/emitapi:FuzzDecode \
+	./internal/config:FuzzLoad
+.PHONY: fuzz-short
+fuzz-short:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; fn=$${t##*:}; \
+	  echo "== $$fn ($$pkg, $(FUZZTIME))"; \
+	  go test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done

@@ -101,7 +101,7 @@ func makePlan(app nextApp, s settings) (plan, error) {
 	case contains(own.data, "socketIOTrailingSlash("):
 		p.wired = append(p.wired, own.name)
 	default:
-		p.wiring = append(p.wiring, wiring{file: *own, howto: hookHowto(hook, s.socketPath)})
+		p.wiring = append(p.wiring, wiring{file: *own, howto: hookHowto(hook, s.socketPath, v)})
 	}
 
 	if s.spawn == "" {
@@ -151,8 +151,7 @@ func pluginFile(plug plugin, v rewrite.Version, s settings) appFile {
 // called from its hook (middleware or proxy).
 func trailingSlashFile(app nextApp, s settings, hook string) appFile {
 	return appFile{pathJoin(app.hookDir, trailingSlashBase+"."+app.ext()), render("trailing-slash", view{
-		Header: generatedHeader(s.command, false), TS: app.typeScript, SocketPath: s.socketPath,
-		Hook: hook, RelativeRedirect: app.version.RelativeRedirect(),
+		Header: generatedHeader(s.command, false), TS: app.typeScript, SocketPath: s.socketPath, Hook: hook,
 	})}
 }
 

@@ -27,9 +27,8 @@ type view struct {
 	InstrumentationHook bool   // Next 14 with -spawn
 	PluginImport        string // next.config's import of withSocketIO
 
-	Hook             string // middleware or proxy
-	Matcher          string
-	RelativeRedirect bool
+	Hook    string // middleware or proxy
+	Matcher string
 
 	Root  string // nextconfig's working folder, from the app
 	Spawn string // the server binary, from Root

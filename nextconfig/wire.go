@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/sockside/sockside/rewrite"
@@ -166,8 +167,10 @@ func checkConflicts(config appFile, socketPath string) error {
 		strings.Join(found, ", "), socketPath)
 }
 
-func hookHowto(hook, socketPath string) string {
-	return "call the trailing-slash helper first in it:\n" + indent(
+// hookHowto tells how to call socketIOTrailingSlash from the app's own
+// hook, and on Next 14 that its matcher must leave the socket path out.
+func hookHowto(hook, socketPath string, v rewrite.Version) string {
+	howto := "call the trailing-slash helper first in it:\n" + indent(
 		"import { socketIOTrailingSlash } from './"+trailingSlashBase+"';\n\n"+
 			"export function "+hook+"(request) {\n"+
 			"  const redirect = socketIOTrailingSlash(request);\n"+
@@ -176,6 +179,12 @@ func hookHowto(hook, socketPath string) string {
 			"}") +
 		"\nIts config.matcher decides which paths get Next's trailing-slash redirect back:\n" +
 		"every path but /_next/ and " + socketPath + " is what Next did before."
+	if v.MiddlewareBreaksUpgrade() {
+		howto += "\nNext " + strconv.Itoa(v.Major) + " fails the websocket upgrade of every path its " + hook + " runs for:\n" +
+			"the matcher must leave out " + socketPath + ", like the generated one:\n" +
+			indent("export const config = { matcher: "+jsString(rewrite.Matcher(socketPath))+" };")
+	}
+	return howto
 }
 
 var instrumentationHowto = "start the server from its register():\n" + indent(

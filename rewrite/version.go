@@ -183,13 +183,14 @@ func (v Version) RequestHooks() []string {
 	return []string{"middleware"}
 }
 
-// RelativeRedirect reports whether a redirect from middleware may carry a
-// relative Location. Next 14 and 15 answer one with 500, and their
-// request.url names the address Next binds, not the browser's host, so the
-// absolute URL has to be built from X-Forwarded-Host/Host and
-// X-Forwarded-Proto there.
-func (v Version) RelativeRedirect() bool {
-	return v.Major >= 16
+// MiddlewareBreaksUpgrade reports whether Next fails a websocket upgrade
+// whose path the app's middleware matches: Next 14 runs the middleware on
+// the upgrade request with the raw socket for a response, which throws
+// (TypeError in handleRequestImpl), and the client gets no upgrade. 15 and
+// 16 run it on a mocked response and go on to the rewrite. So on 14 the
+// middleware's matcher must leave out the socket path.
+func (v Version) MiddlewareBreaksUpgrade() bool {
+	return v.Major < 15
 }
 
 // InstrumentationFlag reports whether instrumentation.(js|ts) only runs with

@@ -135,20 +135,20 @@ var errUnsupported = errors.New("unsupported")
 
 func TestPerVersionRules(t *testing.T) {
 	for _, tc := range []struct {
-		version                    string
-		hooks                      []string
-		relative, instrFlag, tsCfg bool
+		version                         string
+		hooks                           []string
+		breaksUpgrade, instrFlag, tsCfg bool
 	}{
-		{"14.2.35", []string{"middleware"}, false, true, false},
+		{"14.2.35", []string{"middleware"}, true, true, false},
 		{"15.5.29", []string{"middleware"}, false, false, true},
-		{"16.4.6", []string{"proxy", "middleware"}, true, false, true},
+		{"16.4.6", []string{"proxy", "middleware"}, false, false, true},
 	} {
 		v := mustVersion(t, tc.version)
 		if got := v.RequestHooks(); !slices.Equal(got, tc.hooks) {
 			t.Errorf("%s.RequestHooks() = %v, want %v", v, got, tc.hooks)
 		}
-		if got := v.RelativeRedirect(); got != tc.relative {
-			t.Errorf("%s.RelativeRedirect() = %v, want %v", v, got, tc.relative)
+		if got := v.MiddlewareBreaksUpgrade(); got != tc.breaksUpgrade {
+			t.Errorf("%s.MiddlewareBreaksUpgrade() = %v, want %v", v, got, tc.breaksUpgrade)
 		}
 		if got := v.InstrumentationFlag(); got != tc.instrFlag {
 			t.Errorf("%s.InstrumentationFlag() = %v, want %v", v, got, tc.instrFlag)

@@ -21,9 +21,15 @@ export function socketIOTrailingSlash(request) {
   if (location === undefined) {
     return undefined;
   }
-  // Next 16 passes a relative Location on (NextResponse.redirect only takes
-  // an absolute URL).
-  return new NextResponse(null, { status: 308, headers: { Location: location + url.search } });
+  // An absolute URL on the browser's origin: Next parses the Location of a
+  // middleware or proxy redirect with new URL() and answers a relative one
+  // with 500 (14, 15 and 16 alike), and request.url names the address Next
+  // binds, so the host and scheme come from the forwarded headers. Next 16
+  // turns a same-host Location back into a relative one.
+  const host = firstValue(request.headers.get('x-forwarded-host')) ?? request.headers.get('host') ?? url.host;
+  const proto = firstValue(request.headers.get('x-forwarded-proto')) ?? url.protocol.slice(0, -1);
+  const origin = `${proto === 'https' ? 'https' : 'http'}://${host}`;
+  return NextResponse.redirect(new URL(location + url.search, origin), 308);
 }
 
 /**
@@ -54,4 +60,14 @@ function trailingSlashLocation(pathname, trailingSlash) {
     return /^[^/]+\.\w+$/.test(last) ? trimmed : undefined;
   }
   return last.includes('.') ? undefined : `${pathname}/`;
+}
+
+/**
+ * firstValue returns the first entry of a comma-separated header (one per proxy).
+ *
+ * @param {string | null} header
+ * @returns {string | undefined}
+ */
+function firstValue(header) {
+  return header?.split(',')[0]?.trim() || undefined;
 }

@@ -19,9 +19,11 @@ export function socketIOTrailingSlash(request: NextRequest): NextResponse | unde
   if (location === undefined) {
     return undefined;
   }
-  // Next 14 and 15 answer a relative Location with 500, and request.url
-  // names the address Next binds: the browser's host and scheme come from
-  // the forwarded headers.
+  // An absolute URL on the browser's origin: Next parses the Location of a
+  // middleware or proxy redirect with new URL() and answers a relative one
+  // with 500 (14, 15 and 16 alike), and request.url names the address Next
+  // binds, so the host and scheme come from the forwarded headers. Next 16
+  // turns a same-host Location back into a relative one.
   const host = firstValue(request.headers.get('x-forwarded-host')) ?? request.headers.get('host') ?? url.host;
   const proto = firstValue(request.headers.get('x-forwarded-proto')) ?? url.protocol.slice(0, -1);
   const origin = `${proto === 'https' ? 'https' : 'http'}://${host}`;

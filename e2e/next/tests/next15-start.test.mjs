@@ -1,0 +1,3 @@
+import { defineSuite } from "../lib/suite.mjs";
+
+defineSuite({ fixture: "next15", mode: "start" });
