@@ -142,7 +142,7 @@ func New(cfg config.Config, o Options) (*Cluster, error) {
 	subOpts.PoolSize = 8
 	c.sub = redis.NewClient(&subOpts)
 
-	c.lib = libredis.NewRedisClientWithSub(c.ctx, c.cmd, c.sub)
+	c.lib = libredis.NewRedisClientWithSub(c.ctx, nodeReplies{UniversalClient: c.cmd, responsePrefix: c.prefix + "-response#"}, c.sub)
 	_ = c.lib.On("error", func(args ...any) {
 		if len(args) > 0 {
 			if err, ok := args[0].(error); ok {

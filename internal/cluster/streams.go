@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -74,7 +73,6 @@ func (b *streamsBuilder) New(nsp socket.Namespace) socket.Adapter {
 		c:                   b.c,
 		public:              b.channelPrefix + "#" + nsp.Name() + "#",
 		channelPrefix:       b.channelPrefix,
-		requests:            map[string]*request{},
 		timeout:             b.c.requestTimeout,
 	}
 	a.private = a.public + string(inner.Uid()) + "#"
@@ -104,19 +102,7 @@ type streamsAdapter struct {
 	sub    *redis.PubSub
 	done   chan struct{}
 
-	mu       sync.Mutex
-	requests map[string]*request
-}
-
-// request is a fetchSockets or serverSideEmit waiting for other nodes.
-type request struct {
-	kind     adapter.MessageType
-	expected int
-	got      int
-	sockets  []socket.SocketDetails
-	replies  []any
-	timer    *time.Timer
-	finish   func(r *request, err error)
+	pending pending
 }
 
 // ServerCount is the number of servers subscribed to the namespace's public
@@ -149,7 +135,7 @@ func (a *streamsAdapter) FetchSockets(opts *socket.BroadcastOptions) func(func([
 				return
 			}
 			id := adapter.RandomId()
-			a.track(id, &request{
+			a.pending.track(id, &request{
 				kind:     adapter.FETCH_SOCKETS,
 				expected: expected,
 				sockets:  local,
@@ -186,7 +172,7 @@ func (a *streamsAdapter) ServerSideEmit(packet []any) error {
 		return nil
 	}
 	id := adapter.RandomId()
-	a.track(id, &request{
+	a.pending.track(id, &request{
 		kind:     adapter.SERVER_SIDE_EMIT,
 		expected: expected,
 		replies:  []any{},
@@ -199,61 +185,17 @@ func (a *streamsAdapter) ServerSideEmit(packet []any) error {
 	return nil
 }
 
-func (a *streamsAdapter) track(id string, r *request, timeout time.Duration) {
-	a.mu.Lock()
-	a.requests[id] = r
-	r.timer = time.AfterFunc(timeout, func() {
-		if r := a.take(id); r != nil {
-			r.finish(r, fmt.Errorf("timeout reached: %d of %d nodes answered", r.got, r.expected))
-		}
-	})
-	a.mu.Unlock()
-}
-
-// take removes and returns a pending request (nil when already finished).
-func (a *streamsAdapter) take(id string) *request {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	r := a.requests[id]
-	delete(a.requests, id)
-	return r
-}
-
-// onResponse records one node's answer and finishes the request when every
-// expected node has answered.
+// onResponse records one node's answer to a request of this node.
 func (a *streamsAdapter) onResponse(m *adapter.ClusterMessage) {
-	var id string
-	var add func(*request)
 	switch d := m.Data.(type) {
 	case *adapter.FetchSocketsResponse:
-		id = d.RequestId
-		add = func(r *request) {
+		a.pending.answer(d.RequestId, func(r *request) {
 			for _, s := range d.Sockets {
 				r.sockets = append(r.sockets, adapter.NewRemoteSocket(s))
 			}
-		}
+		})
 	case *adapter.ServerSideEmitResponse:
-		id = d.RequestId
-		add = func(r *request) { r.replies = append(r.replies, d.Packet) }
-	default:
-		return
-	}
-	a.mu.Lock()
-	r, ok := a.requests[id]
-	if !ok {
-		a.mu.Unlock()
-		return
-	}
-	add(r)
-	r.got++
-	complete := r.got >= r.expected
-	if complete {
-		delete(a.requests, id)
-		r.timer.Stop()
-	}
-	a.mu.Unlock()
-	if complete {
-		r.finish(r, nil)
+		a.pending.answer(d.RequestId, func(r *request) { r.replies = append(r.replies, d.Packet) })
 	}
 }
 
@@ -327,14 +269,7 @@ func (a *streamsAdapter) Close() {
 	a.cancel()
 	_ = a.sub.Close()
 	<-a.done
-	a.mu.Lock()
-	pending := a.requests
-	a.requests = map[string]*request{}
-	a.mu.Unlock()
-	for _, r := range pending {
-		r.timer.Stop()
-		r.finish(r, errors.New("adapter closed"))
-	}
+	a.pending.closeAll()
 	a.RedisStreamsAdapter.Close()
 }
 

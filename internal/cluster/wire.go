@@ -23,7 +23,15 @@ import (
 //     present "volatile" as volatile and then adds no recovery offset, so
 //     Node's clients get broadcasts from Go nodes without offsets;
 //   - values: Go msgpack-encodes application structs by Go field name (only
-//     json tags are declared), Node expects the JSON field names.
+//     json tags are declared), Node expects the JSON field names;
+//   - serverSideEmit replies: a Node listener acknowledges with one value
+//     and Node's requester collects one value per node; Go sent its
+//     listener's whole ack argument list (Node saw [["pong"]] for
+//     ["pong"]) and decoded a reply only when it was a list, so a Node
+//     node's reply was dropped and Go's request timed out. A Go listener's
+//     first ack argument is its reply on the wire, and each received reply
+//     reaches Go code as a one-element list (the listener's ack arguments,
+//     as the library delivers them between Go nodes).
 //
 // nodeMessage rewrites a message's data into plain maps and slices with
 // Node's shapes before the library encodes it (JSON or msgpack alike).
@@ -62,13 +70,22 @@ func nodeMessage(m *adapter.ClusterMessage) *adapter.ClusterMessage {
 		}
 		out.Data = map[string]any{"requestId": d.RequestId, "sockets": sockets}
 	case *adapter.ServerSideEmitResponse:
-		out.Data = map[string]any{"requestId": d.RequestId, "packet": plain(d.Packet)}
+		out.Data = map[string]any{"requestId": d.RequestId, "packet": ackValue(d.Packet)}
 	case *adapter.BroadcastAck:
 		out.Data = map[string]any{"requestId": d.RequestId, "packet": plain(d.Packet)}
 	case *adapter.BroadcastClientCount:
 		out.Data = map[string]any{"requestId": d.RequestId, "clientCount": d.ClientCount}
 	}
 	return &out
+}
+
+// ackValue is the reply a Go listener's ack arguments make on the wire:
+// the first one (nil for none), as a Node listener acknowledges.
+func ackValue(args []any) any {
+	if len(args) == 0 {
+		return nil
+	}
+	return plain(args[0])
 }
 
 func nodePacket(p *parser.Packet) map[string]any {
@@ -182,6 +199,13 @@ type wireSocket struct {
 	Data      any                `msgpack:"data"`
 }
 
+// wireEmitResponse is a SERVER_SIDE_EMIT_RESPONSE: one value, whatever its
+// type (see ackValue).
+type wireEmitResponse struct {
+	RequestId string `msgpack:"requestId"`
+	Packet    any    `msgpack:"packet"`
+}
+
 type wireFetchResponse struct {
 	RequestId string       `msgpack:"requestId"`
 	Sockets   []wireSocket `msgpack:"sockets"`
@@ -215,7 +239,12 @@ func decodePubSub(payload []byte) (*adapter.ClusterMessage, error) {
 	case adapter.SERVER_SIDE_EMIT:
 		target = &adapter.ServerSideEmitMessage{}
 	case adapter.SERVER_SIDE_EMIT_RESPONSE:
-		target = &adapter.ServerSideEmitResponse{}
+		var r wireEmitResponse
+		if err := msgpack.Unmarshal(w.Data, &r); err != nil {
+			return nil, fmt.Errorf("serverSideEmit response: %w", err)
+		}
+		m.Data = &adapter.ServerSideEmitResponse{RequestId: r.RequestId, Packet: []any{r.Packet}}
+		return m, nil
 	case adapter.BROADCAST_CLIENT_COUNT:
 		target = &adapter.BroadcastClientCount{}
 	case adapter.BROADCAST_ACK:
