@@ -30,11 +30,12 @@ web/node_modules: web/package-lock.json
 	@touch $@
 
 ## test: everything CI runs
-test: test-go test-e2e test-web
+test: test-go test-e2e test-web test-next
 
 test-go:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
+	go run ./nextconfig -dir web -types lib/socket-events.ts -check
 	go test -race -count=1 -timeout 15m ./...
 
 test-e2e: bin e2e/node_modules
