@@ -30,7 +30,7 @@ web/node_modules: web/package-lock.json
 	@touch $@
 
 ## test: everything CI runs
-test: test-go test-e2e test-web test-next
+test: test-go test-e2e test-web test-next fuzz-short
 
 test-go:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -18,6 +18,7 @@ import (
 	"github.com/sockside/sockside/internal/config"
 	"github.com/sockside/sockside/internal/emitapi"
 	"github.com/sockside/sockside/internal/engineio"
+	"github.com/sockside/sockside/internal/handshake"
 	"github.com/sockside/sockside/internal/metrics"
 	"github.com/sockside/sockside/internal/origin"
 	"github.com/sockside/sockside/internal/plainws"
@@ -45,7 +46,13 @@ type App struct {
 func New(cfg config.Config, log *slog.Logger) *App {
 	a := &App{cfg: cfg, log: log, metrics: metrics.New()}
 	policy := origin.NewPolicy(cfg.CORSOrigins)
-	sopts := sio.Options{Config: cfg, Metrics: a.metrics, Logger: log, Transports: engineio.Transports()}
+	sopts := sio.Options{Config: cfg, Metrics: a.metrics, Logger: log, Transports: engineio.NewTransports(engineio.Options{
+		SendBuffer: cfg.SendBuffer,
+		OnSlowConsumer: func(sid string, queued int64) {
+			a.metrics.Dropped.WithLabelValues(metrics.DropSlowConsumer).Inc()
+			log.Warn("disconnecting slow consumer", "sid", sid, "queued_bytes", queued, "limit", cfg.SendBuffer)
+		},
+	})}
 	if cfg.AdapterMode() != "" {
 		// The config is validated, so New fails only on a programming error.
 		cl, err := cluster.New(cfg, cluster.Options{Logger: log, Metrics: a.metrics})
@@ -79,7 +86,14 @@ func New(cfg config.Config, log *slog.Logger) *App {
 	}
 	httpCors := policy.HTTPCors()
 	mux := http.NewServeMux()
-	mux.Handle(cfg.Path, policy.Gate(engineio.Handler(a.sio.Handler()), rejectOrigin))
+	// Validated at load, so the error is nil.
+	trusted, _ := cfg.TrustedProxyPrefixes()
+	handshakes := handshake.New(cfg.HandshakeRate, trusted)
+	rejectRate := func(r *http.Request, client string) {
+		a.metrics.Rejected.WithLabelValues(metrics.RejectRateLimited).Inc()
+		log.Debug("handshake rate limited", "client", client, "peer", r.RemoteAddr)
+	}
+	mux.Handle(cfg.Path, handshakes.Gate(policy.Gate(engineio.Handler(a.sio.Handler()), rejectOrigin), rejectRate))
 	mux.Handle("/ws", policy.Gate(a.ws, rejectOrigin))
 	mux.Handle("/api/emit", httpCors.Handler(emitapi.New(emitTarget{a.sio}, cfg.EmitSecret, cfg.MaxPayload, log)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
@@ -93,8 +107,11 @@ func New(cfg config.Config, log *slog.Logger) *App {
 
 	a.http = &http.Server{
 		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		// Keep-alive connections between requests (long-polls come back
+		// within a ping interval); hijacked websockets are not affected.
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	return a
 }

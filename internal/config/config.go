@@ -47,6 +47,16 @@ type Config struct {
 	RateLimit      float64       `env:"SOCKET_RATE_LIMIT" default:"100" doc:"Events per second per socket (burst 2x). 0 turns the limit off."`
 	DrainTimeout   time.Duration `env:"SOCKET_DRAIN_TIMEOUT" default:"10s" doc:"Longest graceful drain on SIGTERM/SIGINT before the process exits."`
 
+	MaxJSONDepth      int           `env:"SOCKET_MAX_JSON_DEPTH" default:"32" doc:"Deepest JSON nesting in a client's event arguments (the argument array counts as 1). Deeper: the event is refused ({ok:false, error} ack); a deeper CONNECT or ack payload closes the connection."`
+	MaxEventName      int           `env:"SOCKET_MAX_EVENT_NAME" default:"256" doc:"Longest event name (bytes) a client may send; longer: the event is refused with an error ack."`
+	MaxAttachments    int           `env:"SOCKET_MAX_ATTACHMENTS" default:"10" doc:"Binary attachments per Socket.IO packet; more closes the connection. Their total size counts against SOCKET_MAX_PAYLOAD."`
+	AttachmentTimeout time.Duration `env:"SOCKET_ATTACHMENT_TIMEOUT" default:"30s" doc:"Longest wait for the binary attachments a packet announced; then the connection is closed."`
+	ConnectTimeout    time.Duration `env:"SOCKET_CONNECT_TIMEOUT" default:"20s" doc:"How long a new connection may go without joining a namespace (its CONNECT packet) before it is closed."`
+	SendBuffer        int64         `env:"SOCKET_SEND_BUFFER" default:"8000000" doc:"Bytes queued for one websocket client before it is cut off as a slow consumer (close reason transport error, counted as slow_consumer). 0 turns the bound off; else at least SOCKET_MAX_PAYLOAD."`
+	HandshakeRate     float64       `env:"SOCKET_HANDSHAKE_RATE" default:"20" doc:"New connections per second per client address (burst 2x); over it 429 {code:429, message:\"too many handshakes\"}. 0 turns the limit off."`
+	TrustedProxies    []string      `env:"SOCKET_TRUSTED_PROXIES" default:"127.0.0.0/8,::1" doc:"Comma-separated IPs or CIDRs of proxies whose X-Forwarded-For names the client for SOCKET_HANDSHAKE_RATE; a request from one without X-Forwarded-For is not limited (Next's rewrite sends none). none: trust no peer."`
+	ReadHeaderTimeout time.Duration `env:"SOCKET_READ_HEADER_TIMEOUT" default:"10s" doc:"Longest time a client may take to send a request's headers (slowloris guard); then the TCP connection is closed."`
+
 	FeedInterval time.Duration `env:"FEED_INTERVAL" default:"3s" doc:"Period of the /feed namespace's order push."`
 	RedisURL     string        `env:"REDIS_URL" default:"" doc:"Redis for multi-node scale-out. Empty: single node, in memory."`
 	Adapter      string        `env:"SOCKET_ADAPTER" default:"" doc:"With REDIS_URL: streams or pubsub. Empty: streams when recovery is on (only streams persists sessions across nodes), else pubsub."`
@@ -197,6 +207,33 @@ func (c Config) validate() error {
 	}
 	if c.DrainTimeout <= 0 {
 		bad("SOCKET_DRAIN_TIMEOUT", "must be positive")
+	}
+	if c.MaxJSONDepth < 2 || c.MaxJSONDepth > 1000 {
+		bad("SOCKET_MAX_JSON_DEPTH", "%d is out of range (2-1000)", c.MaxJSONDepth)
+	}
+	if c.MaxEventName < 1 {
+		bad("SOCKET_MAX_EVENT_NAME", "must be at least 1")
+	}
+	if c.MaxAttachments < 0 || c.MaxAttachments > 1000 {
+		bad("SOCKET_MAX_ATTACHMENTS", "%d is out of range (0-1000)", c.MaxAttachments)
+	}
+	if c.AttachmentTimeout <= 0 {
+		bad("SOCKET_ATTACHMENT_TIMEOUT", "must be positive")
+	}
+	if c.ConnectTimeout <= 0 {
+		bad("SOCKET_CONNECT_TIMEOUT", "must be positive")
+	}
+	if c.SendBuffer != 0 && c.SendBuffer < c.MaxPayload {
+		bad("SOCKET_SEND_BUFFER", "%d is below SOCKET_MAX_PAYLOAD (%d); 0 turns the bound off", c.SendBuffer, c.MaxPayload)
+	}
+	if c.HandshakeRate < 0 || math.IsNaN(c.HandshakeRate) || math.IsInf(c.HandshakeRate, 0) {
+		bad("SOCKET_HANDSHAKE_RATE", "must be a finite number >= 0")
+	}
+	if _, err := c.TrustedProxyPrefixes(); err != nil {
+		bad("SOCKET_TRUSTED_PROXIES", "%v", err)
+	}
+	if c.ReadHeaderTimeout <= 0 {
+		bad("SOCKET_READ_HEADER_TIMEOUT", "must be positive")
 	}
 	if c.FeedInterval <= 0 {
 		bad("FEED_INTERVAL", "must be positive")

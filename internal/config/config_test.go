@@ -64,11 +64,22 @@ func TestDefault(t *testing.T) {
 		RecoveryWindow: 2 * time.Minute,
 		RateLimit:      100,
 		DrainTimeout:   10 * time.Second,
-		FeedInterval:   3 * time.Second,
-		RedisURL:       "",
-		Adapter:        "",
-		RedisPrefix:    "socket.io",
-		LogLevel:       slog.LevelInfo,
+
+		MaxJSONDepth:      32,
+		MaxEventName:      256,
+		MaxAttachments:    10,
+		AttachmentTimeout: 30 * time.Second,
+		ConnectTimeout:    20 * time.Second,
+		SendBuffer:        8_000_000,
+		HandshakeRate:     20,
+		TrustedProxies:    []string{"127.0.0.0/8", "::1"},
+		ReadHeaderTimeout: 10 * time.Second,
+
+		FeedInterval: 3 * time.Second,
+		RedisURL:     "",
+		Adapter:      "",
+		RedisPrefix:  "socket.io",
+		LogLevel:     slog.LevelInfo,
 	}
 	got := Default()
 	if !reflect.DeepEqual(got, want) {
@@ -130,6 +141,24 @@ func TestLoadParsesEveryVariable(t *testing.T) {
 		{"SOCKET_RATE_LIMIT", "0", func(c Config) bool { return c.RateLimit == 0 }},
 		{"SOCKET_RATE_LIMIT", "2.5", func(c Config) bool { return c.RateLimit == 2.5 }},
 		{"SOCKET_DRAIN_TIMEOUT", "3s", func(c Config) bool { return c.DrainTimeout == 3*time.Second }},
+		{"SOCKET_MAX_JSON_DEPTH", "8", func(c Config) bool { return c.MaxJSONDepth == 8 }},
+		{"SOCKET_MAX_EVENT_NAME", "64", func(c Config) bool { return c.MaxEventName == 64 }},
+		{"SOCKET_MAX_ATTACHMENTS", "0", func(c Config) bool { return c.MaxAttachments == 0 }},
+		{"SOCKET_ATTACHMENT_TIMEOUT", "2s", func(c Config) bool { return c.AttachmentTimeout == 2*time.Second }},
+		{"SOCKET_CONNECT_TIMEOUT", "500ms", func(c Config) bool { return c.ConnectTimeout == 500*time.Millisecond }},
+		{"SOCKET_SEND_BUFFER", "0", func(c Config) bool { return c.SendBuffer == 0 }},
+		{"SOCKET_SEND_BUFFER", "1000000", func(c Config) bool { return c.SendBuffer == 1_000_000 }},
+		{"SOCKET_HANDSHAKE_RATE", "0", func(c Config) bool { return c.HandshakeRate == 0 }},
+		{"SOCKET_HANDSHAKE_RATE", "0.5", func(c Config) bool { return c.HandshakeRate == 0.5 }},
+		{"SOCKET_TRUSTED_PROXIES", "none", func(c Config) bool {
+			p, err := c.TrustedProxyPrefixes()
+			return err == nil && len(p) == 0
+		}},
+		{"SOCKET_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7,::ffff:172.16.0.1", func(c Config) bool {
+			p, err := c.TrustedProxyPrefixes()
+			return err == nil && len(p) == 3 && p[0].String() == "10.0.0.0/8" && p[1].String() == "192.168.1.7/32" && p[2].String() == "172.16.0.1/32"
+		}},
+		{"SOCKET_READ_HEADER_TIMEOUT", "1s", func(c Config) bool { return c.ReadHeaderTimeout == time.Second }},
 		{"FEED_INTERVAL", "250ms", func(c Config) bool { return c.FeedInterval == 250*time.Millisecond }},
 		{"REDIS_URL", "redis://localhost:6379/0", func(c Config) bool { return c.RedisURL == "redis://localhost:6379/0" }},
 		{"REDIS_URL", "rediss://user:pw@cache:6380", func(c Config) bool { return c.RedisURL == "rediss://user:pw@cache:6380" }},
@@ -200,6 +229,24 @@ func TestLoadRejectsInvalidValues(t *testing.T) {
 		{"SOCKET_RATE_LIMIT", "Inf"},
 		{"SOCKET_DRAIN_TIMEOUT", "10"},
 		{"SOCKET_DRAIN_TIMEOUT", "0s"},
+		{"SOCKET_MAX_JSON_DEPTH", "1"},
+		{"SOCKET_MAX_JSON_DEPTH", "deep"},
+		{"SOCKET_MAX_JSON_DEPTH", "100000"},
+		{"SOCKET_MAX_EVENT_NAME", "0"},
+		{"SOCKET_MAX_ATTACHMENTS", "-1"},
+		{"SOCKET_MAX_ATTACHMENTS", "1001"},
+		{"SOCKET_ATTACHMENT_TIMEOUT", "0s"},
+		{"SOCKET_ATTACHMENT_TIMEOUT", "30"},
+		{"SOCKET_CONNECT_TIMEOUT", "0s"},
+		{"SOCKET_CONNECT_TIMEOUT", "-1s"},
+		{"SOCKET_SEND_BUFFER", "1024"}, // below SOCKET_MAX_PAYLOAD
+		{"SOCKET_SEND_BUFFER", "8MB"},
+		{"SOCKET_HANDSHAKE_RATE", "-1"},
+		{"SOCKET_HANDSHAKE_RATE", "NaN"},
+		{"SOCKET_TRUSTED_PROXIES", "proxy.internal"},
+		{"SOCKET_TRUSTED_PROXIES", "10.0.0.0/33"},
+		{"SOCKET_TRUSTED_PROXIES", "none,10.0.0.1"},
+		{"SOCKET_READ_HEADER_TIMEOUT", "0s"},
 		{"FEED_INTERVAL", "3"},
 		{"FEED_INTERVAL", "0s"},
 		{"REDIS_URL", "localhost:6379"},

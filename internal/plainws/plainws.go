@@ -5,6 +5,7 @@
 package plainws
 
 import (
+	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -128,24 +129,33 @@ func (h *Hub) readLoop(c *client) {
 			return
 		}
 		_ = c.conn.SetReadDeadline(time.Now().Add(deadline))
-		if kind != websocket.TextMessage {
-			h.enqueue(c, encode(Message{Type: "error", Error: "send JSON text messages"}))
-			continue
+		out, toAll := Handle(kind, data, time.Now().UnixMilli())
+		if toAll {
+			h.broadcast(out)
+		} else {
+			h.enqueue(c, out)
 		}
-		var m Message
-		if err := json.Unmarshal(data, &m); err != nil {
-			h.enqueue(c, encode(Message{Type: "error", Error: "invalid JSON"}))
-			continue
-		}
-		now := time.Now().UnixMilli()
-		switch m.Type {
-		case "echo":
-			h.enqueue(c, encode(Message{Type: "echo", Data: m.Data, TS: now}))
-		case "broadcast":
-			h.broadcast(encode(Message{Type: "broadcast", Data: m.Data, TS: now}))
-		default:
-			h.enqueue(c, encode(Message{Type: "error", Error: `unknown type (use "echo" or "broadcast")`}))
-		}
+	}
+}
+
+// Handle is what one client message makes the server send: the encoded
+// reply, and whether it goes to every client (a broadcast) or back to the
+// sender. now stamps echoes and broadcasts (Unix milliseconds).
+func Handle(kind int, data []byte, now int64) (out []byte, toAll bool) {
+	if kind != websocket.TextMessage {
+		return encode(Message{Type: "error", Error: "send JSON text messages"}), false
+	}
+	var m Message
+	if err := json.Unmarshal(data, &m); err != nil {
+		return encode(Message{Type: "error", Error: "invalid JSON"}), false
+	}
+	switch m.Type {
+	case "echo":
+		return encode(Message{Type: "echo", Data: m.Data, TS: now}), false
+	case "broadcast":
+		return encode(Message{Type: "broadcast", Data: m.Data, TS: now}), true
+	default:
+		return encode(Message{Type: "error", Error: `unknown type (use "echo" or "broadcast")`}), false
 	}
 }
 
@@ -218,7 +228,14 @@ func (h *Hub) Close() {
 	h.wg.Wait()
 }
 
+// encode marshals m without HTML escaping, so an echo is never larger than
+// what the client sent plus the envelope (json.Marshal would turn each <,
+// > and & inside data into a 6-byte escape: a 6x amplification of every
+// broadcast).
 func encode(m Message) []byte {
-	b, _ := json.Marshal(m) // Message always marshals
-	return b
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(m) // Message always marshals
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }

@@ -438,6 +438,10 @@ func (n *Namespace) admit(c *Client, args []any, next func(error)) {
 		c.Enqueue(func() { c.Kick(DisconnectRateLimit) })
 		return
 	}
+	if r, ok := args[0].(Refused); ok {
+		refuse(r.Label, r.Reason)
+		return
+	}
 	if !n.known[name] {
 		refuse("unknown_event", fmt.Sprintf("unknown event %q", name))
 		return

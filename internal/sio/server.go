@@ -79,6 +79,8 @@ func New(o Options) *Server {
 	opts.SetPingInterval(cfg.PingInterval)
 	opts.SetPingTimeout(cfg.PingTimeout)
 	opts.SetMaxHttpBufferSize(cfg.MaxPayload)
+	opts.SetConnectTimeout(cfg.ConnectTimeout)
+	opts.SetParser(NewParser(limitsFrom(cfg.MaxJSONDepth, cfg.MaxEventName, cfg.MaxAttachments, cfg.MaxPayload, cfg.AttachmentTimeout)))
 	opts.SetServeClient(false)
 	opts.SetCors(origin.NewPolicy(cfg.CORSOrigins).SocketIOCors())
 	opts.SetAllowRequest(func(*types.HttpContext) error {
