@@ -2,6 +2,7 @@ package engineio
 
 import (
 	"errors"
+	"reflect"
 	"sync"
 	"time"
 
@@ -30,6 +31,8 @@ type websocketTransport struct {
 	limit  int64 // Options.SendBuffer; 0: unbounded
 	onSlow func(sid string, queued int64)
 
+	relay packetRelay
+
 	mu      sync.Mutex
 	batches []int64       // sizes of the batches handed over whose "drain" has not fired, oldest first
 	queued  int64         // their sum
@@ -43,7 +46,89 @@ type websocketTransport struct {
 func newWebsocketTransport(inner transports.Websocket, settle time.Duration) *websocketTransport {
 	w := &websocketTransport{Websocket: inner, pings: pingHold{settle: settle}}
 	_ = inner.On("drain", func(...any) { w.drained() })
+	_ = inner.On("packet", w.relay.relay)
 	return w
+}
+
+// On and RemoveListener route "packet" listeners through packetRelay.
+func (w *websocketTransport) On(evt types.EventName, listeners ...types.EventListener) error {
+	if evt != "packet" {
+		return w.Websocket.On(evt, listeners...)
+	}
+	w.relay.add(listeners)
+	return nil
+}
+
+func (w *websocketTransport) RemoveListener(evt types.EventName, listener types.EventListener) bool {
+	if evt != "packet" {
+		return w.Websocket.RemoveListener(evt, listener)
+	}
+	return w.relay.remove(listener)
+}
+
+// packetRelay is the only "packet" listener on the library's transport; it
+// passes packets on to the engine's listeners, and keeps those that arrive
+// while there is none.
+//
+// Why (v3.0.5): the transport starts reading in its constructor, but on an
+// upgrade the engine socket only subscribes in MaybeUpgrade, after the
+// transport is built. A client that sends its "2probe" as soon as the
+// websocket opens (socket.io-client does) can have it read and emitted to
+// no one: the probe is never answered and the client silently stays on
+// long-polling. The client sends nothing else before the "3probe" answer,
+// so handing what was kept to the first listener keeps the order.
+type packetRelay struct {
+	mu        sync.Mutex
+	listeners []types.EventListener
+	kept      [][]any
+}
+
+func (r *packetRelay) relay(args ...any) {
+	r.mu.Lock()
+	if len(r.listeners) == 0 {
+		r.kept = append(r.kept, args)
+		r.mu.Unlock()
+		return
+	}
+	ls := append([]types.EventListener(nil), r.listeners...)
+	r.mu.Unlock()
+	for _, l := range ls {
+		l(args...)
+	}
+}
+
+// add subscribes listeners and hands them what was kept, outside the lock:
+// a packet may make the engine subscribe again (an early "5" completes the
+// upgrade).
+func (r *packetRelay) add(listeners []types.EventListener) {
+	r.mu.Lock()
+	r.listeners = append(r.listeners, listeners...)
+	kept := r.kept
+	r.kept = nil
+	r.mu.Unlock()
+	for _, args := range kept {
+		for _, l := range listeners {
+			l(args...)
+		}
+	}
+}
+
+// remove drops the first listener with the same function, as the library's
+// emitter does.
+func (r *packetRelay) remove(listener types.EventListener) bool {
+	if listener == nil {
+		return false
+	}
+	target := reflect.ValueOf(listener).Pointer()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, l := range r.listeners {
+		if reflect.ValueOf(l).Pointer() == target {
+			r.listeners = append(r.listeners[:i], r.listeners[i+1:]...)
+			return true
+		}
+	}
+	return false
 }
 
 // Send holds back batches carrying a server ping (see pingHold) and

@@ -40,3 +40,23 @@ func TestWebsocketCloseWritesQueuedMessagesFirst(t *testing.T) {
 		return nil
 	})
 }
+
+// A probe sent the moment the upgrade websocket opens, before the engine
+// has subscribed to it, must still be answered. The window is too short to
+// force from outside, so this is a stress test of our transports only (the
+// library lost 5 of 80 such probes under -race and load in the conformance
+// runs; see earlyPackets).
+func TestUpgradeProbeSentAtOnceIsAnswered(t *testing.T) {
+	srv := newTestServer(t, quiet(fixedVariant.config()))
+	for i := range 50 {
+		ss := srv.openPolling(t)
+		c := srv.dialWS(t, "sid="+ss.sid)
+		if err := c.send("2probe"); err != nil {
+			t.Fatal(err)
+		}
+		if f, err := c.next(waitLimit); err != nil || f != "3probe" {
+			t.Fatalf("probe %d: answer %q, %v", i, f, err)
+		}
+		_ = c.conn.Close()
+	}
+}
