@@ -185,7 +185,7 @@ func (ch *chat) send(c *sio.Client, req MessageRequest) (MessageAck, error) {
 	lock.Lock()
 	defer lock.Unlock()
 	m := Message{
-		ID:   ch.node + "-" + strconv.FormatUint(ch.seq.Add(1), 36),
+		ID:   ch.node + "-" + sortableSeq(ch.seq.Add(1)),
 		Room: req.Room,
 		From: c.User.Display(),
 		Text: req.Text,
@@ -238,6 +238,13 @@ func (ch *chat) announceCounted(c *sio.Client, room, event string) {
 
 func (ch *chat) announce(c *sio.Client, room, event string, members int) {
 	ch.presence.ToRoom(roomKey(room), Presence{Room: room, ID: string(c.Id()), User: c.User.Display(), Event: event, Members: members})
+}
+
+// sortableSeq renders n in base 36, zero-padded, so that a node's message
+// ids sort as their sequence numbers do (clients break ts ties by id).
+func sortableSeq(n uint64) string {
+	s := strconv.FormatUint(n, 36)
+	return strings.Repeat("0", max(0, 13-len(s))) + s
 }
 
 func fnv32(s string) uint32 {

@@ -79,7 +79,10 @@ export function Chat({ auth, emitEnabled }: { auth: Auth; emitEnabled: boolean }
   });
   useEvent(socket, 'message', (m) => {
     if (m.room !== roomRef.current) return;
-    setMessages((ms) => (ms.some((x) => x.id === m.id) ? ms : [...ms.slice(-199), m]));
+    // Shown in server-stamp order (ts, then id): with several server nodes
+    // two messages can arrive in different orders at different clients,
+    // but everyone sorts them the same way.
+    setMessages((ms) => (ms.some((x) => x.id === m.id) ? ms : insertByStamp(ms.slice(-199), m)));
   });
   useEvent(socket, 'update-input', (u) => {
     if (u.room !== roomRef.current) return;
@@ -268,4 +271,11 @@ export function Chat({ auth, emitEnabled }: { auth: Auth; emitEnabled: boolean }
       )}
     </section>
   );
+}
+
+/** Inserts m into ms, kept sorted by (ts, id). */
+function insertByStamp(ms: Message[], m: Message): Message[] {
+  let i = ms.length;
+  while (i > 0 && (ms[i - 1].ts > m.ts || (ms[i - 1].ts === m.ts && ms[i - 1].id > m.id))) i--;
+  return [...ms.slice(0, i), m, ...ms.slice(i)];
 }
