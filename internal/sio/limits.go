@@ -41,7 +41,7 @@ type Limits struct {
 	AttachmentTimeout time.Duration
 }
 
-// LimitsFrom is the decoder bounds the configuration asks for.
+// limitsFrom is the decoder bounds the configuration asks for.
 func limitsFrom(depth, eventName, attachments int, attachmentBytes int64, attachmentTimeout time.Duration) Limits {
 	return Limits{
 		MaxDepth:           depth,
