@@ -158,6 +158,9 @@ func run() error {
 			return err
 		}
 	}
+	if *soakMode {
+		return runSoak() // bench/soak.go
+	}
 	p := defaultPlan(*quick, *full)
 	if *reps > 0 {
 		p.Reps = *reps
