@@ -103,12 +103,7 @@ type websocketBuilder struct {
 }
 
 func (b *websocketBuilder) New(ctx *types.HttpContext) transports.Transport {
-	inner := transports.MakeWebSocket()
-	w := newWebsocketTransport(inner, b.pingSettle)
-	w.limit, w.onSlow = b.opts.SendBuffer, b.opts.OnSlowConsumer
-	inner.Prototype(w)
-	w.Construct(ctx)
-	return w
+	return newWebsocketTransport(ctx, b.pingSettle, b.opts)
 }
 
 // readier is a transport of ours that may hold a handshake packet.

@@ -2,10 +2,13 @@ package engineio
 
 import (
 	"errors"
+	"net"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	ws "github.com/gorilla/websocket"
 	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
 	"github.com/zishang520/socket.io/servers/engine/v3/transports"
 	"github.com/zishang520/socket.io/v3/pkg/types"
@@ -20,40 +23,144 @@ const closeFlushTimeout = 2 * time.Second
 // when more than Options.SendBuffer bytes are queued for it.
 var ErrSlowConsumer = errors.New("slow consumer")
 
-// websocketTransport wraps the library's WebSocket transport to hold
-// server pings back (see pingHold), to write what it was given before it
-// closes (see DoClose) and to bound what may queue for a peer (see Send).
+// websocketTransport is sockside's Engine.IO websocket transport. It keeps
+// the library's transport base (state, events, parser) and the engine's
+// upgrade and gorilla connection for reading, and owns the write side.
+//
+// Why not the library's (v3.0.5): its write path was most of the server's
+// CPU under fan-out (see the README's Performance section): a gorilla
+// PreparedMessage built per frame and per socket, one write(2) per frame,
+// a goroutine started per send to an idle socket, allocations that fed the
+// garbage collector. Here
+//   - a broadcast's frame is built once and shared by every receiver
+//     (sharedFrames);
+//   - frames queue per connection and one writer goroutine, alive only while
+//     there is something to write, puts everything queued on the wire in
+//     one writev(2);
+//   - what is queued is counted, so a peer that stops reading is cut off
+//     past Options.SendBuffer (a slow consumer) instead of the engine
+//     buffering for it without limit;
+//   - a close writes what it was given first, then a close frame, so acks
+//     and a kick's reason reach the peer (the library dropped its queue);
+//   - server pings are held back until the engine has armed its timeout
+//     (pingHold), and packets read before the engine listens are kept for
+//     it (packetRelay).
+//
+// Frames are written to the connection beneath gorilla; gorilla only reads.
+// Its own writes (control frames answering a ping or a close) would race
+// with ours and leave a write deadline behind, so those answers are queued
+// here too. Per-message deflate is not offered (the engine only negotiates
+// it when the option is set, and sockside never sets it).
+//
+// Lock order: pingHold.mu, then mu (pingHold forwards under its lock).
 type websocketTransport struct {
-	transports.Websocket
+	transports.Transport
+
+	conn        *types.WebSocketConn
+	raw         net.Conn
+	idleTimeout time.Duration
 
 	pings pingHold
+	relay packetRelay
 
 	limit  int64 // Options.SendBuffer; 0: unbounded
 	onSlow func(sid string, queued int64)
 
-	relay packetRelay
+	// needReady is set when Writable said no: the engine then buffers, and
+	// must hear "ready" to flush once the hold is over.
+	needReady atomic.Bool
+	closeOnce sync.Once
 
 	mu      sync.Mutex
-	batches []int64       // sizes of the batches handed over whose "drain" has not fired, oldest first
-	queued  int64         // their sum
-	slow    bool          // cut off as a slow consumer
-	flushed chan struct{} // closed when no batch is left during a close
+	out     [][]byte // frames not yet handed to the writer, oldest first
+	sends   int      // Sends whose frames are in out (one "drain" each)
+	queued  int64    // bytes in out and in the writer's hands
+	writing bool     // a writer goroutine runs
+	slow    bool     // cut off as a slow consumer
+	closing bool     // DoClose ran: nothing more is queued
+	flushed chan struct{}
+	spare   [][]byte // the writer's previous batch, reused for out
 }
 
-// newWebsocketTransport counts the library's "drain" events: its send
-// emits exactly one per Send, after the batch has been written (or failed),
-// and writes batches in the order it was given them.
-func newWebsocketTransport(inner transports.Websocket, settle time.Duration) *websocketTransport {
-	w := &websocketTransport{Websocket: inner, pings: pingHold{settle: settle}}
-	_ = inner.On("drain", func(...any) { w.drained() })
-	_ = inner.On("packet", w.relay.relay)
+func newWebsocketTransport(ctx *types.HttpContext, settle time.Duration, o Options) *websocketTransport {
+	w := &websocketTransport{
+		Transport: transports.MakeTransport(),
+		pings:     pingHold{settle: settle},
+		limit:     o.SendBuffer,
+		onSlow:    o.OnSlowConsumer,
+	}
+	w.Transport.Prototype(w)
+	w.Construct(ctx)
 	return w
+}
+
+func (w *websocketTransport) Construct(ctx *types.HttpContext) {
+	w.Transport.Construct(ctx)
+	w.idleTimeout = ctx.IdleTimeout
+	w.conn = ctx.Websocket
+	w.raw = w.conn.NetConn()
+	_ = w.Transport.On("packet", w.relay.relay)
+	w.conn.SetPingHandler(func(data string) error {
+		w.control(opPong, []byte(data))
+		return nil
+	})
+	// The peer's close is echoed at once and directly (a net.Conn write is
+	// atomic against the writer's), since the reader closes the connection
+	// right after it.
+	w.conn.SetCloseHandler(func(code int, _ string) error {
+		var payload []byte
+		if code != ws.CloseNoStatusReceived {
+			payload = ws.FormatCloseMessage(code, "")
+		}
+		_ = w.raw.SetWriteDeadline(time.Now().Add(time.Second))
+		_, _ = w.raw.Write(appendFrame(nil, opClose, payload))
+		return nil
+	})
+	go w.read()
+	w.SetWritable(true)
+}
+
+func (w *websocketTransport) Name() string          { return transports.WEBSOCKET }
+func (w *websocketTransport) HandlesUpgrades() bool { return true }
+
+// read is the connection's reader, for its whole life.
+func (w *websocketTransport) read() {
+	defer w.OnClose()
+	for {
+		if w.idleTimeout > 0 {
+			_ = w.conn.SetReadDeadline(time.Now().Add(w.idleTimeout))
+		}
+		mt, r, err := w.conn.NextReader()
+		if err != nil {
+			// As the library: a close (frame or connection) is a "transport
+			// close", anything else a "transport error".
+			var ce *ws.CloseError
+			if !errors.As(err, &ce) && !errors.Is(err, net.ErrClosed) {
+				w.OnError("websocket error", err)
+			}
+			return
+		}
+		var data types.BufferInterface
+		switch mt {
+		case ws.TextMessage:
+			data = types.NewStringBuffer(nil)
+		case ws.BinaryMessage:
+			data = types.NewBytesBuffer(nil)
+		default:
+			continue
+		}
+		if _, err := data.ReadFrom(r); err != nil {
+			w.OnError("websocket error", err)
+			return
+		}
+		w.OnData(data)
+	}
 }
 
 // On and RemoveListener route "packet" listeners through packetRelay.
 func (w *websocketTransport) On(evt types.EventName, listeners ...types.EventListener) error {
 	if evt != "packet" {
-		return w.Websocket.On(evt, listeners...)
+		return w.Transport.On(evt, listeners...)
 	}
 	w.relay.add(listeners)
 	return nil
@@ -61,22 +168,22 @@ func (w *websocketTransport) On(evt types.EventName, listeners ...types.EventLis
 
 func (w *websocketTransport) RemoveListener(evt types.EventName, listener types.EventListener) bool {
 	if evt != "packet" {
-		return w.Websocket.RemoveListener(evt, listener)
+		return w.Transport.RemoveListener(evt, listener)
 	}
 	return w.relay.remove(listener)
 }
 
-// packetRelay is the only "packet" listener on the library's transport; it
+// packetRelay is the only "packet" listener on the transport base; it
 // passes packets on to the engine's listeners, and keeps those that arrive
 // while there is none.
 //
-// Why (v3.0.5): the transport starts reading in its constructor, but on an
-// upgrade the engine socket only subscribes in MaybeUpgrade, after the
-// transport is built. A client that sends its "2probe" as soon as the
-// websocket opens (socket.io-client does) can have it read and emitted to
-// no one: the probe is never answered and the client silently stays on
-// long-polling. The client sends nothing else before the "3probe" answer,
-// so handing what was kept to the first listener keeps the order.
+// Why: the transport starts reading in its constructor, but on an upgrade
+// the engine socket only subscribes in MaybeUpgrade, after the transport is
+// built. A client that sends its "2probe" as soon as the websocket opens
+// (socket.io-client does) can have it read and emitted to no one: the probe
+// is never answered and the client silently stays on long-polling. The
+// client sends nothing else before the "3probe" answer, so handing what was
+// kept to the first listener keeps the order.
 type packetRelay struct {
 	mu        sync.Mutex
 	listeners []types.EventListener
@@ -90,7 +197,7 @@ func (r *packetRelay) relay(args ...any) {
 		r.mu.Unlock()
 		return
 	}
-	ls := append([]types.EventListener(nil), r.listeners...)
+	ls := r.listeners
 	r.mu.Unlock()
 	for _, l := range ls {
 		l(args...)
@@ -102,7 +209,7 @@ func (r *packetRelay) relay(args ...any) {
 // upgrade).
 func (r *packetRelay) add(listeners []types.EventListener) {
 	r.mu.Lock()
-	r.listeners = append(r.listeners, listeners...)
+	r.listeners = append(r.listeners[:len(r.listeners):len(r.listeners)], listeners...)
 	kept := r.kept
 	r.kept = nil
 	r.mu.Unlock()
@@ -114,7 +221,8 @@ func (r *packetRelay) add(listeners []types.EventListener) {
 }
 
 // remove drops the first listener with the same function, as the library's
-// emitter does.
+// emitter does. The slice is copied, never edited in place: relay calls a
+// snapshot outside the lock.
 func (r *packetRelay) remove(listener types.EventListener) bool {
 	if listener == nil {
 		return false
@@ -124,64 +232,156 @@ func (r *packetRelay) remove(listener types.EventListener) bool {
 	defer r.mu.Unlock()
 	for i, l := range r.listeners {
 		if reflect.ValueOf(l).Pointer() == target {
-			r.listeners = append(r.listeners[:i], r.listeners[i+1:]...)
+			r.listeners = append(r.listeners[:i:i], r.listeners[i+1:]...)
 			return true
 		}
 	}
 	return false
 }
 
-// Send holds back batches carrying a server ping (see pingHold) and
-// counts what is queued for the peer; past the limit the peer is cut off.
+// Send queues a batch's frames, holding back one that carries a server ping
+// or a handshake packet (see pingHold).
 func (w *websocketTransport) Send(packets []*packet.Packet) {
-	size := batchSize(packets)
+	w.pings.send(w.Protocol(), packets, w.enqueue)
+}
+
+// Writable reads false while a ping or handshake is held, so the engine
+// socket buffers behind it, and once the peer is cut off or closing.
+// Otherwise it reads true even while writing: every packet then comes
+// through Send, where it is counted against the send bound.
+func (w *websocketTransport) Writable() bool {
+	if w.pings.holding() {
+		// Set, then look again: a hold that ends after the second look is
+		// forwarded to the writer after the flag is set, and the writer says
+		// "ready" after writing it.
+		w.needReady.Store(true)
+		if w.pings.holding() {
+			return false
+		}
+	}
 	w.mu.Lock()
-	if w.slow {
+	defer w.mu.Unlock()
+	return !w.slow && !w.closing
+}
+
+// enqueue encodes a batch into frames and hands them to the writer.
+func (w *websocketTransport) enqueue(packets []*packet.Packet) {
+	var small [4][]byte
+	frames := small[:0]
+	var size int64
+	for _, p := range packets {
+		if p == nil {
+			continue
+		}
+		var f []byte
+		if p.Options != nil && p.Options.WsPreEncodedFrame != nil {
+			f = broadcastFrames.frame(p.Options.WsPreEncodedFrame)
+		} else {
+			data, err := w.Parser().EncodePacket(p, w.SupportsBinary())
+			if err != nil {
+				w.OnError("websocket error", err)
+				return
+			}
+			f = dataFrame(data)
+		}
+		frames = append(frames, f)
+		size += int64(len(f))
+	}
+	w.mu.Lock()
+	if w.slow || w.closing {
 		w.mu.Unlock()
-		return // being cut off; nothing more goes out
+		return
 	}
-	w.batches = append(w.batches, size)
+	w.out = append(w.out, frames...)
+	w.sends++
 	w.queued += size
-	tripped := w.limit > 0 && w.queued > w.limit
-	if tripped {
+	if w.limit > 0 && w.queued > w.limit {
 		w.slow = true
-	}
-	queued := w.queued
-	w.mu.Unlock()
-	if tripped {
+		queued := w.queued
+		w.mu.Unlock()
 		// Not here: Send runs under the engine socket's flush lock, and
 		// closing goes back through the engine.
 		go w.cutOff(queued)
 		return
 	}
-	w.pings.send(w.Protocol(), packets, w.Websocket.Send)
+	w.startWriter()
+	w.mu.Unlock()
 }
 
-// Writable reads false while a ping is held, so the engine socket buffers
-// instead of queueing packets here.
-//
-// With a send bound it otherwise reads true even while the library is
-// writing: then every packet comes through Send, where it is counted,
-// instead of piling up unseen in the engine socket's buffer (which is
-// what a peer that stops reading makes it do, without limit). The one
-// visible difference: volatile packets are dropped only while a ping is
-// held or once the peer has been cut off.
-func (w *websocketTransport) Writable() bool {
-	if w.pings.holding() {
-		return false
+// control queues a control frame answering the peer; it counts against no
+// Send.
+func (w *websocketTransport) control(opcode byte, payload []byte) {
+	f := appendFrame(make([]byte, 0, len(payload)+2), opcode, payload)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.slow {
+		return
 	}
-	if w.limit > 0 {
+	w.out = append(w.out, f)
+	w.queued += int64(len(f))
+	w.startWriter()
+}
+
+// startWriter starts the writer if none runs; callers hold mu.
+func (w *websocketTransport) startWriter() {
+	if !w.writing {
+		w.writing = true
+		go w.write()
+	}
+}
+
+// write puts everything queued on the wire, one writev(2) per round, until
+// the queue is empty; then it exits, so an idle connection has no writer.
+func (w *websocketTransport) write() {
+	for {
 		w.mu.Lock()
-		defer w.mu.Unlock()
-		return !w.slow
+		if len(w.out) == 0 || w.slow {
+			w.writing = false
+			w.checkFlushed()
+			w.mu.Unlock()
+			return
+		}
+		batch, sends := w.out, w.sends
+		w.out, w.sends = w.spare[:0], 0
+		w.mu.Unlock()
+
+		var size int64
+		for _, f := range batch {
+			size += int64(len(f))
+		}
+		bufs := net.Buffers(batch)
+		_, err := bufs.WriteTo(w.raw)
+		clear(batch) // drop the frames (shared ones live on elsewhere)
+
+		w.mu.Lock()
+		w.queued -= size
+		w.spare = batch
+		w.mu.Unlock()
+		for range sends {
+			w.Emit("drain") // one per Send: the engine runs its send callbacks on it
+		}
+		if w.needReady.Swap(false) {
+			w.Emit("ready")
+		}
+		if err != nil {
+			w.mu.Lock()
+			w.writing = false
+			w.out, w.sends = nil, 0
+			closing := w.closing || w.slow
+			w.checkFlushed()
+			w.mu.Unlock()
+			if !closing {
+				w.OnError("websocket error", err)
+				w.Close()
+			}
+			return
+		}
 	}
-	return w.Websocket.Writable()
 }
 
 // cutOff closes the connection of a peer that fell too far behind: the
 // engine sees a transport error, the socket's disconnect reason is
-// "transport error", and the close does not wait for the queue (see
-// DoClose).
+// "transport error", and the close does not wait for the queue.
 func (w *websocketTransport) cutOff(queued int64) {
 	if w.onSlow != nil {
 		w.onSlow(w.Sid(), queued)
@@ -190,21 +390,21 @@ func (w *websocketTransport) cutOff(queued int64) {
 	w.Close()
 }
 
-// DoClose lets the packets already handed over reach the peer first.
-//
-// Why (v3.0.5): websocket.DoClose shuts its write queue without waiting and
-// closes the connection at once, so whatever is still queued is lost: the
-// acks of handlers that finished just before a graceful drain, or an event
-// and disconnect packet sent right before the server closes a connection.
-// The engine socket only waits for its own buffer, not the transport's.
-//
-// A slow consumer's connection closes at once: its queue is why it goes.
+// DoClose writes what was handed over and a close frame, then closes the
+// connection (at once for a slow consumer: its queue is why it goes).
 func (w *websocketTransport) DoClose(fn types.Callable) {
-	w.dropHeld(w.pings.close()) // dropped pings will never drain
+	w.pings.close()
 	w.mu.Lock()
-	if len(w.batches) == 0 || w.slow {
+	if !w.slow && !w.closing {
+		f := appendFrame(nil, opClose, ws.FormatCloseMessage(ws.CloseNormalClosure, ""))
+		w.out = append(w.out, f)
+		w.queued += int64(len(f))
+		w.startWriter()
+	}
+	w.closing = true
+	if !w.writing || w.slow {
 		w.mu.Unlock()
-		w.Websocket.DoClose(fn)
+		w.finishClose(fn)
 		return
 	}
 	if w.flushed == nil {
@@ -212,8 +412,8 @@ func (w *websocketTransport) DoClose(fn types.Callable) {
 	}
 	flushed := w.flushed
 	w.mu.Unlock()
-	// DoClose may run on the library's write goroutine (a failed write
-	// closes the transport), which must go on to drain: wait elsewhere.
+	// DoClose may run on the writer (a failed write closes the transport):
+	// wait elsewhere.
 	go func() {
 		t := time.NewTimer(closeFlushTimeout)
 		defer t.Stop()
@@ -221,62 +421,35 @@ func (w *websocketTransport) DoClose(fn types.Callable) {
 		case <-flushed:
 		case <-t.C:
 		}
-		w.Websocket.DoClose(fn)
+		w.finishClose(fn)
 	}()
 }
 
-// drained records the oldest batch as written.
-func (w *websocketTransport) drained() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.batches) == 0 {
-		return
+func (w *websocketTransport) finishClose(fn types.Callable) {
+	if fn != nil {
+		fn()
 	}
-	w.queued -= w.batches[0]
-	w.batches = w.batches[1:]
-	w.checkFlushed()
+	w.OnClose()
 }
 
-// dropHeld forgets the n newest batches: held pings (and what queued
-// behind them) that will never reach the library.
-func (w *websocketTransport) dropHeld(n int) {
-	if n == 0 {
-		return
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n = min(n, len(w.batches))
-	for _, size := range w.batches[len(w.batches)-n:] {
-		w.queued -= size
-	}
-	w.batches = w.batches[:len(w.batches)-n]
-	w.checkFlushed()
-}
-
-// checkFlushed wakes a waiting close once nothing is left; callers hold mu.
+// checkFlushed wakes a waiting close once the writer is done; callers hold mu.
 func (w *websocketTransport) checkFlushed() {
-	if len(w.batches) == 0 && w.flushed != nil {
+	if !w.writing && w.flushed != nil {
 		close(w.flushed)
 		w.flushed = nil
 	}
 }
 
-// batchSize approximates the bytes a batch puts on the wire: each
-// packet's type byte and data.
-func batchSize(packets []*packet.Packet) int64 {
-	var n int64
-	for _, p := range packets {
-		if p == nil {
-			continue
-		}
-		n++
-		if p.Options != nil && p.Options.WsPreEncodedFrame != nil {
-			n += int64(p.Options.WsPreEncodedFrame.Len())
-			continue
-		}
-		if l, ok := p.Data.(interface{ Len() int }); ok {
-			n += int64(l.Len())
-		}
-	}
-	return n
+// OnClose closes the connection and tells the engine, once, whichever of
+// the reader, the writer or a close gets here first.
+func (w *websocketTransport) OnClose() {
+	w.closeOnce.Do(func() {
+		w.pings.close()
+		w.mu.Lock()
+		w.closing = true
+		w.out, w.sends = nil, 0
+		w.mu.Unlock()
+		_ = w.conn.Close()
+		w.Transport.OnClose()
+	})
 }
