@@ -1,14 +1,17 @@
-// Package engineio works around defects of the Engine.IO transports in
-// github.com/zishang520/socket.io/servers/engine/v3 v3.0.5 without forking
-// the library.
+// Package engineio holds sockside's Engine.IO transports for the engine of
+// github.com/zishang520/socket.io/servers/engine/v3 v3.0.5, registered
+// through its transport option without forking the library.
 //
-// Each transport handed to the engine is the library's own transport with
-// its prototype pointed at a wrapper, so the library keeps doing the real
-// work and only the overridden methods differ. Two routes reach a wrapper:
-// the calls the engine makes on the value a builder returns (OnRequest,
-// Send, Writable, Close), and the calls the library routes through the
-// prototype (Close -> DoClose). Handler, in front of the engine, closes a
-// race the transports cannot reach on their own.
+// The websocket transport is our own (see websocketTransport): it keeps the
+// library's transport base and the engine's upgrade, and owns the write
+// path, where the library's was too slow for fan-out. The long-polling
+// transport is the library's own with its prototype pointed at a wrapper,
+// so the library keeps doing the real work and only the overridden methods
+// differ. Two routes reach a wrapper: the calls the engine makes on the
+// value a builder returns (OnRequest, Send, Writable, Close), and the calls
+// the library routes through the prototype (Close -> DoClose). Handler, in
+// front of the engine, closes a race the transports cannot reach on their
+// own.
 //
 // Every workaround is pinned to v3.0.5. The tests in this package run each
 // scenario against the library's default transports too and fail once the

@@ -66,10 +66,12 @@ type websocketTransport struct {
 	limit  int64 // Options.SendBuffer; 0: unbounded
 	onSlow func(sid string, queued int64)
 
-	// needReady is set when Writable said no: the engine then buffers, and
-	// must hear "ready" to flush once the hold is over.
-	needReady atomic.Bool
-	closeOnce sync.Once
+	// blocked counts the times Writable said no (the engine then buffers
+	// in its socket); readied is the count the writer last answered with
+	// "ready", on which the engine flushed that buffer to us. While they
+	// differ the engine may hold packets, and sendDirect must not pass them.
+	blocked, readied atomic.Uint64
+	closeOnce        sync.Once
 
 	mu      sync.Mutex
 	out     [][]byte // frames not yet handed to the writer, oldest first
@@ -251,10 +253,10 @@ func (w *websocketTransport) Send(packets []*packet.Packet) {
 // through Send, where it is counted against the send bound.
 func (w *websocketTransport) Writable() bool {
 	if w.pings.holding() {
-		// Set, then look again: a hold that ends after the second look is
-		// forwarded to the writer after the flag is set, and the writer says
+		// Count, then look again: a hold that ends after the second look is
+		// forwarded to the writer after the count, and the writer says
 		// "ready" after writing it.
-		w.needReady.Store(true)
+		w.blocked.Add(1)
 		if w.pings.holding() {
 			return false
 		}
@@ -264,8 +266,33 @@ func (w *websocketTransport) Writable() bool {
 	return !w.slow && !w.closing
 }
 
-// enqueue encodes a batch into frames and hands them to the writer.
-func (w *websocketTransport) enqueue(packets []*packet.Packet) {
+// enqueue encodes a batch the engine sent into frames and hands them to
+// the writer.
+func (w *websocketTransport) enqueue(packets []*packet.Packet) { w.push(packets, 1) }
+
+// sendDirect queues one message the Socket.IO layer wrote, without passing
+// through the engine socket's buffer (see Direct). It declines, and the
+// message takes the engine's way, while the engine may hold messages that
+// must go first.
+func (w *websocketTransport) sendDirect(p *packet.Packet) (int, bool) {
+	if w.blocked.Load() != w.readied.Load() {
+		return 0, false
+	}
+	n := 0
+	if l, ok := p.Data.(interface{ Len() int }); ok {
+		n = l.Len()
+	}
+	// Still through pingHold: a CONNECT is held until Ready, and whatever
+	// follows a held packet queues behind it.
+	w.pings.send(w.Protocol(), []*packet.Packet{p}, w.pushDirect)
+	return n, true
+}
+
+func (w *websocketTransport) pushDirect(packets []*packet.Packet) { w.push(packets, 0) }
+
+// push queues the frames of packets; sends is how many engine Sends they
+// complete (each is owed one "drain").
+func (w *websocketTransport) push(packets []*packet.Packet, sends int) {
 	var small [4][]byte
 	frames := small[:0]
 	var size int64
@@ -273,16 +300,10 @@ func (w *websocketTransport) enqueue(packets []*packet.Packet) {
 		if p == nil {
 			continue
 		}
-		var f []byte
-		if p.Options != nil && p.Options.WsPreEncodedFrame != nil {
-			f = broadcastFrames.frame(p.Options.WsPreEncodedFrame)
-		} else {
-			data, err := w.Parser().EncodePacket(p, w.SupportsBinary())
-			if err != nil {
-				w.OnError("websocket error", err)
-				return
-			}
-			f = dataFrame(data)
+		f, err := w.frame(p)
+		if err != nil {
+			w.OnError("websocket error", err)
+			return
 		}
 		frames = append(frames, f)
 		size += int64(len(f))
@@ -293,7 +314,7 @@ func (w *websocketTransport) enqueue(packets []*packet.Packet) {
 		return
 	}
 	w.out = append(w.out, frames...)
-	w.sends++
+	w.sends += sends
 	w.queued += size
 	if w.limit > 0 && w.queued > w.limit {
 		w.slow = true
@@ -306,6 +327,19 @@ func (w *websocketTransport) enqueue(packets []*packet.Packet) {
 	}
 	w.startWriter()
 	w.mu.Unlock()
+}
+
+// frame is the websocket frame of an Engine.IO packet; a broadcast's is
+// shared (see sharedFrames).
+func (w *websocketTransport) frame(p *packet.Packet) ([]byte, error) {
+	if p.Options != nil && p.Options.WsPreEncodedFrame != nil {
+		return broadcastFrames.frame(p.Options.WsPreEncodedFrame), nil
+	}
+	data, err := w.Parser().EncodePacket(p, w.SupportsBinary())
+	if err != nil {
+		return nil, err
+	}
+	return dataFrame(data), nil
 }
 
 // control queues a control frame answering the peer; it counts against no
@@ -360,8 +394,9 @@ func (w *websocketTransport) write() {
 		for range sends {
 			w.Emit("drain") // one per Send: the engine runs its send callbacks on it
 		}
-		if w.needReady.Swap(false) {
-			w.Emit("ready")
+		if b := w.blocked.Load(); b != w.readied.Load() {
+			w.Emit("ready") // the engine flushes what it buffered, in here
+			w.readied.Store(b)
 		}
 		if err != nil {
 			w.mu.Lock()

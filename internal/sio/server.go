@@ -106,7 +106,13 @@ func New(o Options) *Server {
 	}
 
 	s.IO = socket.NewServer(nil, opts)
-	s.handler = s.IO.ServeHandler(nil)
+	// What IO.ServeHandler does, with the engine bound through
+	// engineio.Direct: messages skip the engine's write path when they can.
+	eopts := socket.DefaultServerOptions()
+	eopts.Assign(opts)
+	eng := engine.NewServer(eopts)
+	s.IO.Bind(engineio.Direct(eng, func(n int) { s.metrics.BytesOut.Add(float64(n)) }))
+	s.handler = eng
 	s.watchEngine()
 	// After the Socket.IO layer's own "connection" listener (see
 	// engineio.Ready).

@@ -1,0 +1,87 @@
+package engineio
+
+import (
+	"io"
+
+	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
+	engine "github.com/zishang520/socket.io/servers/engine/v3"
+	"github.com/zishang520/socket.io/v3/pkg/types"
+)
+
+// Direct returns eng for a Socket.IO server to Bind to: every engine
+// socket its "connection" listeners see is wrapped so that a message the
+// Socket.IO layer writes goes straight to our websocket transport's queue
+// when nothing the engine holds must go first. sent, if set, is told the
+// size of each message that went this way (the engine's "packetCreate"
+// does not fire for them).
+//
+// Why: every message to every socket went through the engine socket's
+// write path (v3.0.5): a cloned options object and a packet, four event
+// emits, two buffers and a flush lock per message and socket. Under
+// fan-out to a room that was most of the CPU left once our transport owned
+// the writes. The engine still decides everything else (handshake, pings,
+// upgrades, close) and writes its own packets as before.
+//
+//	opts := socket.DefaultServerOptions() // with SetTransports(Transports())
+//	io := socket.NewServer(nil, opts)
+//	eng := engine.NewServer(opts)
+//	io.Bind(engineio.Direct(eng, nil))
+//	mux.Handle("/socket.io/", engineio.Handler(eng))
+func Direct(eng engine.BaseServer, sent func(bytes int)) engine.BaseServer {
+	return &directEngine{BaseServer: eng, sent: sent}
+}
+
+type directEngine struct {
+	engine.BaseServer
+	sent func(int)
+}
+
+func (d *directEngine) On(evt types.EventName, listeners ...types.EventListener) error {
+	if evt != "connection" {
+		return d.BaseServer.On(evt, listeners...)
+	}
+	wrapped := make([]types.EventListener, len(listeners))
+	for i, l := range listeners {
+		wrapped[i] = func(args ...any) {
+			if conn, ok := args[0].(engine.Socket); ok {
+				args = append([]any{newDirectSocket(conn, d.sent)}, args[1:]...)
+			}
+			l(args...)
+		}
+	}
+	return d.BaseServer.On(evt, wrapped...)
+}
+
+// directSocket is an engine socket whose Write may bypass the engine.
+type directSocket struct {
+	engine.Socket
+	sent func(int)
+}
+
+func newDirectSocket(conn engine.Socket, sent func(int)) *directSocket {
+	// The engine switches to the websocket and only then flushes what it
+	// buffered for long-polling; until our writer has had the engine flush
+	// to it, direct writes would overtake that.
+	_ = conn.On("upgrade", func(args ...any) {
+		if w, ok := args[0].(*websocketTransport); ok {
+			w.blocked.Add(1)
+		}
+	})
+	return &directSocket{Socket: conn, sent: sent}
+}
+
+func (s *directSocket) Write(data io.Reader, opts *packet.Options, cb engine.SendCallback) engine.Socket {
+	if cb == nil && s.Socket.ReadyState() == "open" {
+		if w, ok := s.Socket.Transport().(*websocketTransport); ok {
+			p := &packet.Packet{Type: packet.MESSAGE, Data: data, Options: opts}
+			if n, ok := w.sendDirect(p); ok {
+				if s.sent != nil {
+					s.sent(n)
+				}
+				return s
+			}
+		}
+	}
+	s.Socket.Write(data, opts, cb)
+	return s
+}
