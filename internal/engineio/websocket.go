@@ -1,7 +1,9 @@
 package engineio
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"net"
 	"reflect"
 	"sync"
@@ -142,21 +144,59 @@ func (w *websocketTransport) read() {
 			}
 			return
 		}
-		var data types.BufferInterface
-		switch mt {
-		case ws.TextMessage:
-			data = types.NewStringBuffer(nil)
-		case ws.BinaryMessage:
-			data = types.NewBytesBuffer(nil)
-		default:
+		if mt != ws.TextMessage && mt != ws.BinaryMessage {
 			continue
 		}
-		if _, err := data.ReadFrom(r); err != nil {
+		b, err := readMessage(r)
+		if err != nil {
 			w.OnError("websocket error", err)
 			return
 		}
-		w.OnData(data)
+		if mt == ws.TextMessage {
+			w.OnData(types.NewStringBuffer(b))
+		} else {
+			w.OnData(types.NewBytesBuffer(b))
+		}
 	}
+}
+
+// readScratch holds the buffers messages are read into before they are
+// copied out at their exact size.
+var readScratch = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+// readScratchMax is the largest scratch buffer kept for reuse.
+const readScratchMax = 64 << 10
+
+// readMessage reads a whole message into a buffer of exactly its size.
+//
+// Why: reading into a growing buffer, as the library did, allocated at
+// least 512 bytes for every message, down to the 1-byte pong each idle
+// connection sends per ping interval: garbage that made up a good part of
+// an idle server's heap.
+func readMessage(r io.Reader) ([]byte, error) {
+	bp := readScratch.Get().(*[]byte)
+	b := (*bp)[:0]
+	var err error
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		var n int
+		n, err = r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			break
+		}
+	}
+	var out []byte
+	if err == io.EOF {
+		out, err = bytes.Clone(b), nil
+	}
+	if cap(b) <= readScratchMax {
+		*bp = b[:0]
+		readScratch.Put(bp)
+	}
+	return out, err
 }
 
 // On and RemoveListener route "packet" listeners through packetRelay.

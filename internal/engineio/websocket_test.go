@@ -1,7 +1,10 @@
 package engineio
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -58,5 +61,32 @@ func TestUpgradeProbeSentAtOnceIsAnswered(t *testing.T) {
 			t.Fatalf("probe %d: answer %q, %v", i, f, err)
 		}
 		_ = c.conn.Close()
+	}
+}
+
+// Once hijacked, the upgrade's writer holds nothing of net/http's
+// connection (its buffers stay referenced otherwise) and refuses writes.
+func TestUpgradeWriterLetsGoOnHijack(t *testing.T) {
+	hijacked := make(chan error, 1)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u := &upgradeWriter{w: w}
+		c, _, err := u.Hijack()
+		if err == nil {
+			defer c.Close()
+			if u.inner() != nil {
+				err = errors.New("still holds the ResponseWriter")
+			} else if _, werr := u.Write([]byte("x")); !errors.Is(werr, http.ErrHijacked) {
+				err = fmt.Errorf("write after hijack: %v", werr)
+			}
+		}
+		hijacked <- err
+	}))
+	defer hs.Close()
+	resp, err := http.Get(hs.URL)
+	if err == nil {
+		resp.Body.Close()
+	}
+	if err, _ := waitFor(hijacked, waitLimit, "the hijack"); err != nil {
+		t.Fatal(err)
 	}
 }
