@@ -8,7 +8,7 @@
 //	go run ./bench            # the comparison (3 reps; about 20 minutes)
 //	go run ./bench -quick     # a smoke run in under 2 minutes
 //	go run ./bench -full      # adds 19,500 idle connections
-//	go run ./bench -profile cpu.pprof  # CPU profile of sockside during the broadcast ramp
+//	go run ./bench -profile cpu.pprof  # CPU profile of sockside during the broadcast ramp (-scenarios echo: the echo)
 //
 // It writes results.md, results.json and broadcast-latency.png to -out.
 package main
@@ -133,7 +133,7 @@ func run() error {
 		rates     = flag.String("rates", "", "broadcast ramp, msg/s, comma-separated")
 		out       = flag.String("out", "", "output directory (default bench/results, -quick bench/results/quick)")
 		pin       = flag.Bool("pin", true, "pin servers to CPU 0 and the generator to CPU 1 with taskset")
-		profile   = flag.String("profile", "", "instead of the comparison: CPU-profile sockside (internal/app in this binary, with net/http/pprof) during the broadcast ramp, write the profile here and print its top")
+		profile   = flag.String("profile", "", "instead of the comparison: CPU-profile sockside (internal/app in this binary, with net/http/pprof) during the broadcast ramp (or the echo, with -scenarios echo), write the profile here and print its top")
 		serve     = flag.Bool("serve", false, "internal: run sockside's app in this process for -profile")
 		report    = flag.String("report", "", "only rewrite results.md and the chart from this results.json")
 	)
@@ -347,12 +347,21 @@ func runProfile(ctx context.Context, env serverEnv, p plan, path string) error {
 		return err
 	}
 	defer s.Stop()
-	logf("profiling sockside (pid %d, pprof on http://%s/debug/pprof/) during the broadcast ramp to %d receivers", s.PID, s.PprofAddr, p.Receivers)
-	_, steps, err := runBroadcast(ctx, s, broadcastParams{
-		Receivers: p.Receivers, Rates: p.Rates, Step: p.Step, Drain: p.Drain, Timeout: 60 * time.Second,
-		MaxLoss: 0.01, MaxP99: time.Second,
-		OnRamp: func(start bool) { signalProfile(s, start) },
-	})
+	what := "the broadcast ramp"
+	if len(p.Scenarios) == 1 && p.Scenarios[0] == "echo" {
+		what = "the websocket echo"
+		logf("profiling sockside (pid %d, pprof on http://%s/debug/pprof/) during %s", s.PID, s.PprofAddr, what)
+		signalProfile(s, true)
+		_, _, err = runScenario(ctx, s, p, "echo", "echo")
+		signalProfile(s, false)
+	} else {
+		logf("profiling sockside (pid %d, pprof on http://%s/debug/pprof/) during %s to %d receivers", s.PID, s.PprofAddr, what, p.Receivers)
+		_, _, err = runBroadcast(ctx, s, broadcastParams{
+			Receivers: p.Receivers, Rates: p.Rates, Step: p.Step, Drain: p.Drain, Timeout: 60 * time.Second,
+			MaxLoss: 0.01, MaxP99: time.Second,
+			OnRamp: func(start bool) { signalProfile(s, start) },
+		})
+	}
 	if err != nil {
 		return err
 	}
@@ -363,7 +372,7 @@ func runProfile(ctx context.Context, env serverEnv, p plan, path string) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	logf("profile of %d steps written to %s", len(steps), abs)
+	logf("profile of %s written to %s", what, abs)
 	top, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=30", abs).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("go tool pprof: %v\n%s", err, top)

@@ -339,8 +339,30 @@ func jsonDepth(b []byte, limit int) int {
 	return deepest
 }
 
+func skipJSONSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
 // eventName reads the first element of a JSON array when it is a string.
 func eventName(payload []byte) (string, bool) {
+	// The common case without a JSON decoder: ["name", with no escapes.
+	i := skipJSONSpace(payload, 0)
+	if i < len(payload) && payload[i] == '[' {
+		i = skipJSONSpace(payload, i+1)
+		if i < len(payload) && payload[i] == '"' {
+			for j := i + 1; j < len(payload); j++ {
+				if payload[j] == '\\' {
+					break // escapes: let encoding/json decode it
+				}
+				if payload[j] == '"' {
+					return string(payload[i+1 : j]), true
+				}
+			}
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
 		return "", false

@@ -249,3 +249,27 @@ func TestLimitDecoderRefusals(t *testing.T) {
 		}
 	}
 }
+
+// The scanner's answer agrees with encoding/json's, escapes included.
+func TestEventName(t *testing.T) {
+	for _, tc := range []struct {
+		payload string
+		name    string
+		ok      bool
+	}{
+		{`["message",{"room":"a"}]`, "message", true},
+		{" \n[ \"spaced\" ,1]", "spaced", true},
+		{`["a\"b",1]`, `a"b`, true},
+		{`["\u0041BC"]`, "ABC", true},
+		{`[""]`, "", true},
+		{`[1,"x"]`, "", false},
+		{`{"a":1}`, "", false},
+		{`["unterminated`, "", false},
+		{``, "", false},
+	} {
+		name, ok := eventName([]byte(tc.payload))
+		if name != tc.name || ok != tc.ok {
+			t.Errorf("eventName(%q) = %q, %v; want %q, %v", tc.payload, name, ok, tc.name, tc.ok)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
 	"github.com/zishang520/socket.io/servers/engine/v3/transports"
 	"github.com/zishang520/socket.io/servers/socket/v3"
@@ -44,6 +45,10 @@ type Namespace struct {
 	onConnect    []func(*Client)
 	onDisconnect []func(*Client, string, []string)
 	roomKey      func(string) string
+
+	// The namespace's per-event counters, resolved once: a label lookup
+	// hashes its values, a cost per event the hot path need not pay.
+	eventsIn, eventsOut prometheus.Counter
 }
 
 type handler struct {
@@ -54,7 +59,11 @@ type handler struct {
 // Namespace creates and registers the namespace name ("/", "/chat"). Register
 // handlers and hooks before the server starts serving.
 func (s *Server) Namespace(name string) *Namespace {
-	n := &Namespace{srv: s, name: name, NSP: s.IO.Of(name, nil), known: map[string]bool{}}
+	n := &Namespace{
+		srv: s, name: name, NSP: s.IO.Of(name, nil), known: map[string]bool{},
+		eventsIn:  s.metrics.EventsIn.WithLabelValues(name),
+		eventsOut: s.metrics.EventsOut.WithLabelValues(name),
+	}
 	// Every namespace may send these two; declaring them puts them in the
 	// generated TypeScript event maps.
 	Emits[Disconnect](n, DisconnectEvent)
@@ -163,7 +172,7 @@ func (e Emitter[T]) emit(err error) {
 		e.n.srv.log.Error("emit failed", "namespace", e.n.name, "event", e.name, "err", err)
 		return
 	}
-	e.n.srv.metrics.EventsOut.WithLabelValues(e.n.name).Inc()
+	e.n.eventsOut.Inc()
 }
 
 // EmitRaw sends an undeclared event (the emit API's pass-through) to the
@@ -181,7 +190,7 @@ func (n *Namespace) EmitRaw(room, event string, args ...any) error {
 	if err != nil {
 		return fmt.Errorf("emit %q to %s: %w", event, n.name, err)
 	}
-	n.srv.metrics.EventsOut.WithLabelValues(n.name).Inc()
+	n.eventsOut.Inc()
 	return nil
 }
 
@@ -417,7 +426,7 @@ func (c *Client) setTransport(t string) {
 // they are answered in order after the events admitted before them.
 func (n *Namespace) admit(c *Client, args []any, next func(error)) {
 	srv := n.srv
-	srv.metrics.EventsIn.WithLabelValues(n.name).Inc()
+	n.eventsIn.Inc()
 	if c.kicked.Load() {
 		srv.metrics.Dropped.WithLabelValues("kicked").Inc()
 		return
