@@ -47,7 +47,8 @@ func New(cfg config.Config, log *slog.Logger) *App {
 	a := &App{cfg: cfg, log: log, metrics: metrics.New()}
 	policy := origin.NewPolicy(cfg.CORSOrigins)
 	sopts := sio.Options{Config: cfg, Metrics: a.metrics, Logger: log, Transports: engineio.NewTransports(engineio.Options{
-		SendBuffer: cfg.SendBuffer,
+		SendBuffer:        cfg.SendBuffer,
+		BroadcastCoalesce: cfg.BroadcastCoalesce,
 		OnSlowConsumer: func(sid string, queued int64) {
 			a.metrics.Dropped.WithLabelValues(metrics.DropSlowConsumer).Inc()
 			log.Warn("disconnecting slow consumer", "sid", sid, "queued_bytes", queued, "limit", cfg.SendBuffer)

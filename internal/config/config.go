@@ -53,6 +53,7 @@ type Config struct {
 	AttachmentTimeout time.Duration `env:"SOCKET_ATTACHMENT_TIMEOUT" default:"30s" doc:"Longest wait for the binary attachments a packet announced; then the connection is closed."`
 	ConnectTimeout    time.Duration `env:"SOCKET_CONNECT_TIMEOUT" default:"20s" doc:"How long a new connection may go without joining a namespace (its CONNECT packet) before it is closed."`
 	SendBuffer        int64         `env:"SOCKET_SEND_BUFFER" default:"8000000" doc:"Bytes queued for one websocket client before it is cut off as a slow consumer (close reason transport error, counted as slow_consumer). 0 turns the bound off; else at least SOCKET_MAX_PAYLOAD."`
+	BroadcastCoalesce time.Duration `env:"SOCKET_BROADCAST_COALESCE" default:"10ms" doc:"Longest a room broadcast waits for others to the same busy websocket client so they share one write; a client not written to for this long gets it at once, acks and direct events never wait. 0: write every frame at once."`
 	HandshakeRate     float64       `env:"SOCKET_HANDSHAKE_RATE" default:"20" doc:"New connections per second per client address (burst 2x); over it 429 {code:429, message:\"too many handshakes\"}. 0 turns the limit off."`
 	TrustedProxies    []string      `env:"SOCKET_TRUSTED_PROXIES" default:"127.0.0.0/8,::1" doc:"Comma-separated IPs or CIDRs of proxies whose X-Forwarded-For names the client for SOCKET_HANDSHAKE_RATE; a request from one without X-Forwarded-For is not limited (Next's rewrite sends none). none: trust no peer."`
 	ReadHeaderTimeout time.Duration `env:"SOCKET_READ_HEADER_TIMEOUT" default:"10s" doc:"Longest time a client may take to send a request's headers (slowloris guard); then the TCP connection is closed."`
@@ -225,6 +226,9 @@ func (c Config) validate() error {
 	}
 	if c.SendBuffer != 0 && c.SendBuffer < c.MaxPayload {
 		bad("SOCKET_SEND_BUFFER", "%d is below SOCKET_MAX_PAYLOAD (%d); 0 turns the bound off", c.SendBuffer, c.MaxPayload)
+	}
+	if c.BroadcastCoalesce < 0 || c.BroadcastCoalesce > time.Second {
+		bad("SOCKET_BROADCAST_COALESCE", "must be between 0 and 1s")
 	}
 	if c.HandshakeRate < 0 || math.IsNaN(c.HandshakeRate) || math.IsInf(c.HandshakeRate, 0) {
 		bad("SOCKET_HANDSHAKE_RATE", "must be a finite number >= 0")

@@ -71,6 +71,7 @@ func TestDefault(t *testing.T) {
 		AttachmentTimeout: 30 * time.Second,
 		ConnectTimeout:    20 * time.Second,
 		SendBuffer:        8_000_000,
+		BroadcastCoalesce: 10 * time.Millisecond,
 		HandshakeRate:     20,
 		TrustedProxies:    []string{"127.0.0.0/8", "::1"},
 		ReadHeaderTimeout: 10 * time.Second,
@@ -148,6 +149,7 @@ func TestLoadParsesEveryVariable(t *testing.T) {
 		{"SOCKET_CONNECT_TIMEOUT", "500ms", func(c Config) bool { return c.ConnectTimeout == 500*time.Millisecond }},
 		{"SOCKET_SEND_BUFFER", "0", func(c Config) bool { return c.SendBuffer == 0 }},
 		{"SOCKET_SEND_BUFFER", "1000000", func(c Config) bool { return c.SendBuffer == 1_000_000 }},
+		{"SOCKET_BROADCAST_COALESCE", "0", func(c Config) bool { return c.BroadcastCoalesce == 0 }},
 		{"SOCKET_HANDSHAKE_RATE", "0", func(c Config) bool { return c.HandshakeRate == 0 }},
 		{"SOCKET_HANDSHAKE_RATE", "0.5", func(c Config) bool { return c.HandshakeRate == 0.5 }},
 		{"SOCKET_TRUSTED_PROXIES", "none", func(c Config) bool {
@@ -241,6 +243,8 @@ func TestLoadRejectsInvalidValues(t *testing.T) {
 		{"SOCKET_CONNECT_TIMEOUT", "-1s"},
 		{"SOCKET_SEND_BUFFER", "1024"}, // below SOCKET_MAX_PAYLOAD
 		{"SOCKET_SEND_BUFFER", "8MB"},
+		{"SOCKET_BROADCAST_COALESCE", "-1ms"},
+		{"SOCKET_BROADCAST_COALESCE", "2s"},
 		{"SOCKET_HANDSHAKE_RATE", "-1"},
 		{"SOCKET_HANDSHAKE_RATE", "NaN"},
 		{"SOCKET_TRUSTED_PROXIES", "proxy.internal"},

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
 	engine "github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/servers/engine/v3/transports"
 	"github.com/zishang520/socket.io/v3/pkg/types"
@@ -106,6 +108,47 @@ func TestDirectWritesWaitForTheUpgradeFlush(t *testing.T) {
 		ds.Write(types.NewStringBufferString(fmt.Sprintf("z%d", i)), nil, nil)
 		if f, err := c.next(waitLimit); err != nil || f != fmt.Sprintf("4z%d", i) {
 			t.Fatalf("after the flush, message %d: %q, %v", i, f, err)
+		}
+	}
+}
+
+// With coalescing, a broadcast frame to a connection idle for the delay
+// goes at once; those that follow soon after wait, and the next message
+// that may not wait takes them along, in order.
+func TestBroadcastFramesCoalesce(t *testing.T) {
+	set := newTransports(testPingSettle, Options{BroadcastCoalesce: time.Hour}) // nothing here waits for the timer
+	srv := newTestServer(t, quiet(serverConfig{transports: set, handler: true}))
+	wrapped := make(chan engine.Socket, 4)
+	_ = Direct(srv.eng, nil).On("connection", func(a ...any) { wrapped <- a[0].(engine.Socket) })
+	c, _ := openWS(t, srv)
+	ds, err := waitFor(wrapped, waitLimit, "the wrapped socket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := ds.Transport().(*websocketTransport)
+	w.mu.Lock()
+	w.lastWrite = time.Time{} // as if idle for longer than the delay
+	w.mu.Unlock()
+	broadcast := func(s string) {
+		ds.Write(types.NewStringBufferString(s), &packet.Options{WsPreEncodedFrame: types.NewStringBufferString("4" + s)}, nil)
+	}
+
+	broadcast("b1")
+	if f, err := c.next(waitLimit); err != nil || f != "4b1" {
+		t.Fatalf("first broadcast to an idle connection: %q, %v", f, err)
+	}
+	broadcast("b2")
+	broadcast("b3")
+	w.mu.Lock()
+	held, delayed := len(w.out), w.delayed
+	w.mu.Unlock()
+	if held != 2 || !delayed {
+		t.Fatalf("after two quick broadcasts: %d frames held, delay armed %v; want 2, true", held, delayed)
+	}
+	ds.Write(types.NewStringBufferString("m"), nil, nil)
+	for _, want := range []string{"4b2", "4b3", "4m"} {
+		if f, err := c.next(waitLimit); err != nil || f != want {
+			t.Fatalf("got %q, %v; want %q", f, err, want)
 		}
 	}
 }

@@ -60,6 +60,11 @@ type Options struct {
 	// OnSlowConsumer, if set, is told about each peer cut off, with its
 	// session id and the bytes queued for it at that moment.
 	OnSlowConsumer func(sid string, queued int64)
+	// BroadcastCoalesce is the longest a room broadcast's frame waits for
+	// others to the same websocket peer, so they share one write; only
+	// peers written to less than this ago wait (see holdBack). 0: every
+	// frame is written at once.
+	BroadcastCoalesce time.Duration
 }
 
 // NewTransports is Transports with the bounds of o.

@@ -65,8 +65,9 @@ type websocketTransport struct {
 	pings pingHold
 	relay packetRelay
 
-	limit  int64 // Options.SendBuffer; 0: unbounded
-	onSlow func(sid string, queued int64)
+	limit    int64 // Options.SendBuffer; 0: unbounded
+	onSlow   func(sid string, queued int64)
+	coalesce time.Duration // Options.BroadcastCoalesce
 
 	// blocked counts the times Writable said no (the engine then buffers
 	// in its socket); readied is the count the writer last answered with
@@ -84,6 +85,10 @@ type websocketTransport struct {
 	closing bool     // DoClose ran: nothing more is queued
 	flushed chan struct{}
 	spare   [][]byte // the writer's previous batch, reused for out
+
+	lastWrite time.Time   // when the writer last started a round
+	delay     *time.Timer // writes the broadcast frames held back for coalesce
+	delayed   bool        // delay is armed
 }
 
 func newWebsocketTransport(ctx *types.HttpContext, settle time.Duration, o Options) *websocketTransport {
@@ -92,6 +97,7 @@ func newWebsocketTransport(ctx *types.HttpContext, settle time.Duration, o Optio
 		pings:     pingHold{settle: settle},
 		limit:     o.SendBuffer,
 		onSlow:    o.OnSlowConsumer,
+		coalesce:  o.BroadcastCoalesce,
 	}
 	w.Transport.Prototype(w)
 	w.Construct(ctx)
@@ -336,10 +342,12 @@ func (w *websocketTransport) push(packets []*packet.Packet, sends int) {
 	var small [4][]byte
 	frames := small[:0]
 	var size int64
+	broadcast := true // only room broadcasts' frames may wait (see coalesce)
 	for _, p := range packets {
 		if p == nil {
 			continue
 		}
+		broadcast = broadcast && p.Options != nil && p.Options.WsPreEncodedFrame != nil
 		f, err := w.frame(p)
 		if err != nil {
 			w.OnError("websocket error", err)
@@ -365,8 +373,55 @@ func (w *websocketTransport) push(packets []*packet.Packet, sends int) {
 		go w.cutOff(queued)
 		return
 	}
-	w.startWriter()
+	if !broadcast || !w.holdBack() {
+		w.startWriter()
+	}
 	w.mu.Unlock()
+}
+
+// holdBack arms the coalescing delay for a broadcast frame, unless it is
+// off, a write is under way or due anyway, or the connection has not been
+// written to for the delay; it reports whether the frame waits. Callers
+// hold mu.
+//
+// Why: on a busy connection each write(2) costs more than the frame it
+// carries (the kernel's TCP path and the peer's wakeup). A connection that
+// was written to less than the delay ago gets its next broadcast frames
+// together, in one write, at most the delay later; an idle one is written
+// at once, so a lone message does not wait, and neither do acks and events
+// to one socket (they also take whatever is held with them).
+func (w *websocketTransport) holdBack() bool {
+	if w.coalesce <= 0 || w.writing {
+		return w.writing
+	}
+	if w.delayed {
+		return true
+	}
+	wait := w.coalesce - time.Since(w.lastWrite)
+	if wait <= 0 {
+		return false
+	}
+	w.delayed = true
+	if w.delay == nil {
+		w.delay = time.AfterFunc(wait, w.writeHeld)
+	} else {
+		w.delay.Reset(wait)
+	}
+	return true
+}
+
+// writeHeld writes what the coalescing delay held back, unless a writer
+// already took it.
+func (w *websocketTransport) writeHeld() {
+	w.mu.Lock()
+	w.delayed = false
+	if w.writing || len(w.out) == 0 || w.slow {
+		w.mu.Unlock()
+		return
+	}
+	w.writing = true
+	w.mu.Unlock()
+	w.write()
 }
 
 // frame is the websocket frame of an Engine.IO packet; a broadcast's is
@@ -417,6 +472,9 @@ func (w *websocketTransport) write() {
 		}
 		batch, sends := w.out, w.sends
 		w.out, w.sends = w.spare[:0], 0
+		if w.coalesce > 0 {
+			w.lastWrite = time.Now()
+		}
 		w.mu.Unlock()
 
 		var size int64
@@ -523,6 +581,9 @@ func (w *websocketTransport) OnClose() {
 		w.mu.Lock()
 		w.closing = true
 		w.out, w.sends = nil, 0
+		if w.delay != nil {
+			w.delay.Stop()
+		}
 		w.mu.Unlock()
 		_ = w.conn.Close()
 		w.Transport.OnClose()
