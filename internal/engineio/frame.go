@@ -3,6 +3,7 @@ package engineio
 import (
 	"encoding/binary"
 	"sync"
+	"sync/atomic"
 
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
@@ -61,26 +62,41 @@ const (
 // The map holds its keys, so a key's address cannot be reused for another
 // buffer while it is in there; starting over when full bounds what it pins
 // to sharedFramesMax frames of at most sharedFrameMaxPayload.
+//
+// A broadcast's receivers are served one after the other, so the last frame
+// built or found is kept apart too and answers most lookups without the
+// lock.
 type sharedFrames struct {
+	last atomic.Pointer[sharedFrame]
+
 	mu     sync.Mutex
 	frames map[types.BufferInterface][]byte
+}
+
+type sharedFrame struct {
+	key   types.BufferInterface
+	frame []byte
 }
 
 var broadcastFrames = sharedFrames{frames: make(map[types.BufferInterface][]byte)}
 
 func (c *sharedFrames) frame(data types.BufferInterface) []byte {
+	if last := c.last.Load(); last != nil && last.key == data {
+		return last.frame
+	}
 	if data.Len() > sharedFrameMaxPayload {
 		return dataFrame(data)
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if f, ok := c.frames[data]; ok {
-		return f
+	f, ok := c.frames[data]
+	if !ok {
+		if len(c.frames) >= sharedFramesMax {
+			clear(c.frames)
+		}
+		f = dataFrame(data)
+		c.frames[data] = f
 	}
-	if len(c.frames) >= sharedFramesMax {
-		clear(c.frames)
-	}
-	f := dataFrame(data)
-	c.frames[data] = f
+	c.mu.Unlock()
+	c.last.Store(&sharedFrame{key: data, frame: f})
 	return f
 }

@@ -2,6 +2,7 @@ package engineio
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
@@ -46,8 +47,11 @@ const readyFallback = 2 * time.Second
 type pingHold struct {
 	settle time.Duration
 
-	mu     sync.Mutex
-	held   [][]*packet.Packet // in order; non-empty while a ping is held
+	mu   sync.Mutex
+	held [][]*packet.Packet // in order; non-empty while a ping is held
+	// holds mirrors len(held) > 0 for readers that cannot take mu on
+	// every message (see websocketTransport.sendDirect).
+	holds  atomic.Bool
 	timer  *time.Timer
 	closed bool
 	// early is where a held handshake packet goes when Ready releases it;
@@ -73,11 +77,13 @@ func (h *pingHold) send(protocol int, packets []*packet.Packet, forward func([]*
 		forward(packets)
 	case !h.closed && hasHandshake(packets):
 		h.held = append(h.held, packets)
+		h.holds.Store(true)
 		h.early = forward
 		h.timer = time.AfterFunc(readyFallback, func() { h.release(forward) })
 		h.mu.Unlock()
 	case !h.closed && hasServerPing(protocol, packets):
 		h.held = append(h.held, packets)
+		h.holds.Store(true)
 		h.timer = time.AfterFunc(h.settle, func() { h.release(forward) })
 		h.mu.Unlock()
 	default:
@@ -96,6 +102,7 @@ func (h *pingHold) release(forward func([]*packet.Packet)) {
 		forward(b)
 	}
 	h.held = nil
+	h.holds.Store(false)
 	h.early = nil
 }
 
@@ -132,6 +139,7 @@ func (h *pingHold) close() int {
 	dropped := len(h.held)
 	h.closed = true
 	h.held = nil
+	h.holds.Store(false)
 	if h.timer != nil {
 		h.timer.Stop()
 	}

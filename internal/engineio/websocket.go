@@ -16,6 +16,10 @@ import (
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
+// maxSpareFrames bounds the batch a connection keeps for reuse: one that
+// was far behind once does not keep its big batch for life.
+const maxSpareFrames = 64
+
 // closeFlushTimeout bounds how long a closing websocket waits for packets
 // already handed to it to be written (a peer that stopped reading cannot
 // hold a close up for longer).
@@ -317,19 +321,29 @@ func (w *websocketTransport) Writable() bool {
 func (w *websocketTransport) enqueue(packets []*packet.Packet) { w.push(packets, 1) }
 
 // sendDirect queues one message the Socket.IO layer wrote, without passing
-// through the engine socket's buffer (see Direct). It declines, and the
-// message takes the engine's way, while the engine may hold messages that
-// must go first.
-func (w *websocketTransport) sendDirect(p *packet.Packet) (int, bool) {
+// through the engine socket's buffer (see Direct), and returns its size. It
+// declines, and the message takes the engine's way, while the engine may
+// hold messages that must go first.
+func (w *websocketTransport) sendDirect(data io.Reader, opts *packet.Options) (int, bool) {
 	if w.blocked.Load() != w.readied.Load() {
 		return 0, false
 	}
 	n := 0
-	if l, ok := p.Data.(interface{ Len() int }); ok {
+	if l, ok := data.(interface{ Len() int }); ok {
 		n = l.Len()
 	}
-	// Still through pingHold: a CONNECT is held until Ready, and whatever
+	if opts != nil && opts.WsPreEncodedFrame != nil && !w.pings.holds.Load() {
+		// A room broadcast with nothing held: the shared frame, no packet.
+		// (A hold starting meanwhile is a ping, which may be overtaken, or
+		// another namespace's CONNECT: this socket's CONNECT to the
+		// broadcast's namespace was held before it could join the room.)
+		f := broadcastFrames.frame(opts.WsPreEncodedFrame)
+		w.queue([][]byte{f}, int64(len(f)), 0, true)
+		return n, true
+	}
+	// Through pingHold: a CONNECT is held until Ready, and whatever
 	// follows a held packet queues behind it.
+	p := &packet.Packet{Type: packet.MESSAGE, Data: data, Options: opts}
 	w.pings.send(w.Protocol(), []*packet.Packet{p}, w.pushDirect)
 	return n, true
 }
@@ -342,7 +356,7 @@ func (w *websocketTransport) push(packets []*packet.Packet, sends int) {
 	var small [4][]byte
 	frames := small[:0]
 	var size int64
-	broadcast := true // only room broadcasts' frames may wait (see coalesce)
+	broadcast := true // only room broadcasts' frames may wait (see holdBack)
 	for _, p := range packets {
 		if p == nil {
 			continue
@@ -356,6 +370,11 @@ func (w *websocketTransport) push(packets []*packet.Packet, sends int) {
 		frames = append(frames, f)
 		size += int64(len(f))
 	}
+	w.queue(frames, size, sends, broadcast)
+}
+
+// queue hands frames of size bytes to the writer.
+func (w *websocketTransport) queue(frames [][]byte, size int64, sends int, broadcast bool) {
 	w.mu.Lock()
 	if w.slow || w.closing {
 		w.mu.Unlock()
@@ -487,7 +506,9 @@ func (w *websocketTransport) write() {
 
 		w.mu.Lock()
 		w.queued -= size
-		w.spare = batch
+		if cap(batch) <= maxSpareFrames {
+			w.spare = batch
+		}
 		w.mu.Unlock()
 		for range sends {
 			w.Emit("drain") // one per Send: the engine runs its send callbacks on it
