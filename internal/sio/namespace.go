@@ -39,8 +39,8 @@ type Namespace struct {
 
 	srv          *Server
 	name         string
-	handlers     []handler
-	known        map[string]bool
+	handlers     []handler           // in registration order
+	byName       map[string]*handler // the same, by event name
 	serverEvents []EventSpec
 	onConnect    []func(*Client)
 	onDisconnect []func(*Client, string, []string)
@@ -60,7 +60,7 @@ type handler struct {
 // handlers and hooks before the server starts serving.
 func (s *Server) Namespace(name string) *Namespace {
 	n := &Namespace{
-		srv: s, name: name, NSP: s.IO.Of(name, nil), known: map[string]bool{},
+		srv: s, name: name, NSP: s.IO.Of(name, nil), byName: map[string]*handler{},
 		eventsIn:  s.metrics.EventsIn.WithLabelValues(name),
 		eventsOut: s.metrics.EventsOut.WithLabelValues(name),
 	}
@@ -132,11 +132,11 @@ func HandleRaw(n *Namespace, event string, fn func(c *Client, args []any) ([]any
 }
 
 func (n *Namespace) addHandler(spec EventSpec, fn func(*Client, []any) ([]any, error)) {
-	if n.known[spec.Name] {
+	if _, ok := n.byName[spec.Name]; ok {
 		panic(fmt.Sprintf("sio: event %q registered twice on %s", spec.Name, n.name))
 	}
-	n.known[spec.Name] = true
 	n.handlers = append(n.handlers, handler{spec: spec, fn: fn})
+	n.byName[spec.Name] = &handler{spec: spec, fn: fn}
 }
 
 // Emitter sends one declared server-to-client event with a typed payload.
@@ -346,10 +346,7 @@ func (n *Namespace) connect(s *socket.Socket) {
 	})
 	c.setTransport(conn.Transport().Name())
 
-	s.Use(func(args []any, next func(error)) { n.admit(c, args, next) })
-	for _, h := range n.handlers {
-		_ = s.On(h.spec.Name, func(args ...any) { n.run(c, h, args) })
-	}
+	s.Use(func(args []any, _ func(error)) { n.admit(c, args) })
 	// The library leaves every room before "disconnect", so remember them at
 	// "disconnecting". The two fire in order, but a server shutdown can
 	// close a socket from another goroutine while it is already closing.
@@ -420,11 +417,17 @@ func (c *Client) setTransport(t string) {
 	c.transport, c.gone = t, t == ""
 }
 
-// admit is the per-socket event middleware: it counts the event, applies the
-// rate limit and answers unknown events that asked for an ack. It runs on
-// the connection's reader; refusals go through the socket's serial queue so
-// they are answered in order after the events admitted before them.
-func (n *Namespace) admit(c *Client, args []any, next func(error)) {
+// admit is the per-socket event middleware, and the dispatcher: it counts
+// the event, applies the rate limit, answers unknown events that asked for
+// an ack, and queues the handler. It runs on the connection's reader;
+// handlers and refusals go through the socket's serial queue so they are
+// answered in the order the events came.
+//
+// It never passes the event on (the library would look it up among the
+// socket's listeners): one lookup in the namespace's handler map replaces a
+// listener per event on every socket (memory) and an emitter call per event
+// (CPU).
+func (n *Namespace) admit(c *Client, args []any) {
 	srv := n.srv
 	n.eventsIn.Inc()
 	if c.kicked.Load() {
@@ -451,11 +454,16 @@ func (n *Namespace) admit(c *Client, args []any, next func(error)) {
 		refuse(r.Label, r.Reason)
 		return
 	}
-	if !n.known[name] {
+	h, ok := n.byName[name]
+	if !ok {
 		refuse("unknown_event", fmt.Sprintf("unknown event %q", name))
 		return
 	}
-	next(nil)
+	c.Enqueue(func() {
+		if c.Socket.Connected() { // as the library's dispatch: nothing runs after the disconnect
+			n.run(c, h, args[1:])
+		}
+	})
 }
 
 // ErrorAck is the ack of a refused or failed request.
@@ -474,7 +482,7 @@ func BadRequest(format string, a ...any) error {
 	return &RequestError{Msg: fmt.Sprintf(format, a...)}
 }
 
-func (n *Namespace) run(c *Client, h handler, args []any) {
+func (n *Namespace) run(c *Client, h *handler, args []any) {
 	args, ack := splitAck(args)
 	n.srv.inflight.add()
 	defer n.srv.inflight.done()

@@ -113,10 +113,10 @@ func New(o Options) *Server {
 	eng := engine.NewServer(eopts)
 	s.IO.Bind(engineio.Direct(eng, func(n int) { s.metrics.BytesOut.Add(float64(n)) }))
 	s.handler = eng
-	s.watchEngine()
-	// After the Socket.IO layer's own "connection" listener (see
-	// engineio.Ready).
-	engineio.Attach(s.IO.Engine())
+	// On the engine itself: only the Socket.IO layer needs the wrapped
+	// sockets. After its own "connection" listener (see engineio.Ready).
+	s.watchEngine(eng)
+	engineio.Attach(eng)
 	return s
 }
 
@@ -171,8 +171,7 @@ func (s *Server) Close() {
 // watchEngine counts message bytes and refused Engine.IO requests. The
 // engine emits "packet" for every received packet and "packetCreate" for
 // every queued one.
-func (s *Server) watchEngine() {
-	eng := s.IO.Engine()
+func (s *Server) watchEngine(eng engine.BaseServer) {
 	_ = eng.On("connection_error", func(args ...any) {
 		if e, ok := args[0].(*types.ErrorMessage); ok && e.Context != nil && e.Context["message"] == ErrDraining.Error() {
 			return // counted as draining by AllowRequest
