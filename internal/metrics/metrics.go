@@ -83,7 +83,8 @@ func New() *Metrics {
 	}
 	r.MustRegister(m.Sockets, m.EventsIn, m.EventsOut, m.BytesIn, m.BytesOut, m.Rejected, m.Dropped, m.PlainWS,
 		m.AdapterUp, m.AdapterNodes, m.AdapterOutages, m.AdapterErrors,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newGCPauseCollector())
 	return m
 }
 
