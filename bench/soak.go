@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,7 +79,8 @@ type SoakSample struct {
 	RSSMiB     float64
 	Goroutines float64
 	FDs        float64
-	GCMaxMs    float64 // go_gc_duration_seconds{quantile="1"}
+	GCMaxMs    float64 // go_gc_duration_seconds{quantile="1"}: the longest of the last few pauses
+	GCP99Ms    float64 // p99 of the interval's GC pauses, as the sockside_gc_pause_seconds bucket bound holding it
 	LatP50     float64 // chat delivery latency over the interval, ms
 	LatP99     float64
 	Deliveries int64 // chat deliveries in the interval
@@ -363,14 +365,16 @@ func startSoakServer(root, bin string) (*soakServer, error) {
 	}
 }
 
-// scrape reads go_goroutines and go_gc_duration_seconds{quantile="1"} (s).
-func scrape(addr string) (gor, gcMax float64) {
+// scrape reads go_goroutines, go_gc_duration_seconds{quantile="1"} (s) and
+// the cumulative buckets of sockside_gc_pause_seconds (le -> count).
+func scrape(addr string) (gor, gcMax float64, pauses map[float64]float64) {
 	gor, gcMax = nan, nan
 	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		return
 	}
 	defer resp.Body.Close()
+	pauses = map[float64]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
@@ -381,8 +385,43 @@ func scrape(addr string) (gor, gcMax float64) {
 		if v, ok := strings.CutPrefix(l, `go_gc_duration_seconds{quantile="1"} `); ok {
 			gcMax, _ = strconv.ParseFloat(v, 64)
 		}
+		if rest, ok := strings.CutPrefix(l, `sockside_gc_pause_seconds_bucket{le="`); ok {
+			le, count, ok := strings.Cut(rest, `"} `)
+			if !ok {
+				continue
+			}
+			b, err1 := strconv.ParseFloat(le, 64) // "+Inf" parses as +Inf
+			n, err2 := strconv.ParseFloat(count, 64)
+			if err1 == nil && err2 == nil {
+				pauses[b] = n
+			}
+		}
 	}
 	return
+}
+
+// pauseP99 is the bucket bound holding the 99th percentile of the pauses
+// between two scrapes of cumulative buckets, in seconds: 0 without a pause
+// in between, NaN without the histogram.
+func pauseP99(prev, cur map[float64]float64) float64 {
+	if len(cur) == 0 {
+		return nan
+	}
+	bounds := make([]float64, 0, len(cur))
+	for b := range cur {
+		bounds = append(bounds, b)
+	}
+	sort.Float64s(bounds)
+	total := cur[bounds[len(bounds)-1]] - prev[bounds[len(bounds)-1]]
+	if total <= 0 {
+		return 0
+	}
+	for _, b := range bounds {
+		if cur[b]-prev[b] >= 0.99*total {
+			return b
+		}
+	}
+	return math.Inf(1)
 }
 
 func procRSSMiB(pid int) float64 {
@@ -469,9 +508,12 @@ func runSoak() error {
 		time.Since(t0).Round(time.Millisecond), nChat, len(k.rooms), len(k.socks)-nChat)
 
 	var samples []SoakSample
+	var lastPauses map[float64]float64
 	start := time.Now()
 	sample := func() {
-		gor, gc := scrape(srv.addr)
+		gor, gc, pauses := scrape(srv.addr)
+		gcP99 := pauseP99(lastPauses, pauses)
+		lastPauses = pauses
 		h := k.hist.Swap(&Hist{})
 		connected := 0
 		for _, s := range k.socks {
@@ -485,13 +527,13 @@ func runSoak() error {
 		}
 		r := SoakSample{
 			T: math.Round(time.Since(start).Seconds()), RSSMiB: procRSSMiB(srv.pid), Goroutines: gor, FDs: procFDs(srv.pid),
-			GCMaxMs: gc * 1000, LatP50: h.Quantile(0.5), LatP99: h.Quantile(0.99),
+			GCMaxMs: gc * 1000, GCP99Ms: gcP99 * 1000, LatP50: h.Quantile(0.5), LatP99: h.Quantile(0.99),
 			Deliveries: k.deliv.Swap(0), FeedEvents: k.feedEvs.Swap(0), Connected: connected,
 			Sent: k.sent.Load(), Acked: k.acked.Load(), Lost: k.lostMsgs.Load(), Churned: k.churned.Load(), Drops: k.drops.Load(),
 		}
 		samples = append(samples, r)
-		logf("soak t=%4.0fs rss=%.1fMiB goroutines=%.0f fds=%.0f gc_max=%.2fms lat_p99=%.1fms deliveries=%d feed=%d connected=%d sent=%d acked=%d lost=%d churned=%d drops=%d",
-			r.T, r.RSSMiB, r.Goroutines, r.FDs, r.GCMaxMs, r.LatP99, r.Deliveries, r.FeedEvents, r.Connected, r.Sent, r.Acked, r.Lost, r.Churned, r.Drops)
+		logf("soak t=%4.0fs rss=%.1fMiB goroutines=%.0f fds=%.0f gc_p99<=%.2fms gc_max=%.2fms lat_p99=%.1fms deliveries=%d feed=%d connected=%d sent=%d acked=%d lost=%d churned=%d drops=%d",
+			r.T, r.RSSMiB, r.Goroutines, r.FDs, r.GCP99Ms, r.GCMaxMs, r.LatP99, r.Deliveries, r.FeedEvents, r.Connected, r.Sent, r.Acked, r.Lost, r.Churned, r.Drops)
 	}
 	k.deliv.Store(0)
 	k.feedEvs.Store(0)
@@ -641,10 +683,10 @@ func slices0(s []string) []string { return append([]string(nil), s...) }
 
 func soakMarkdown(ss []SoakSample, v soakResult) string {
 	var b strings.Builder
-	b.WriteString("| t (min) | RSS (MiB) | goroutines | open fds | GC pause max (ms) | chat latency p99 (ms) | deliveries | connected |\n|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| t (min) | RSS (MiB) | goroutines | open fds | GC pause p99 (ms, at most) | GC pause max (ms) | chat latency p99 (ms) | deliveries | connected |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, s := range ss {
-		fmt.Fprintf(&b, "| %.1f | %.1f | %.0f | %.0f | %.2f | %.1f | %d | %d |\n",
-			s.T/60, s.RSSMiB, s.Goroutines, s.FDs, s.GCMaxMs, s.LatP99, s.Deliveries, s.Connected)
+		fmt.Fprintf(&b, "| %.1f | %.1f | %.0f | %.0f | %.2f | %.2f | %.1f | %d | %d |\n",
+			s.T/60, s.RSSMiB, s.Goroutines, s.FDs, s.GCP99Ms, s.GCMaxMs, s.LatP99, s.Deliveries, s.Connected)
 	}
 	b.WriteString("\n")
 	for _, l := range v.Lines {
@@ -660,10 +702,10 @@ func soakMarkdown(ss []SoakSample, v soakResult) string {
 
 func writeSoak(dir string, ss []SoakSample, v soakResult) error {
 	var b strings.Builder
-	b.WriteString("t_s,rss_mib,goroutines,fds,gc_pause_max_ms,latency_p50_ms,latency_p99_ms,deliveries,feed_events,connected,sent,acked,lost,churned,drops\n")
+	b.WriteString("t_s,rss_mib,goroutines,fds,gc_pause_p99_ms,gc_pause_max_ms,latency_p50_ms,latency_p99_ms,deliveries,feed_events,connected,sent,acked,lost,churned,drops\n")
 	for _, s := range ss {
-		fmt.Fprintf(&b, "%.0f,%.2f,%.0f,%.0f,%.3f,%.2f,%.2f,%d,%d,%d,%d,%d,%d,%d,%d\n", s.T, s.RSSMiB, s.Goroutines, s.FDs,
-			s.GCMaxMs, s.LatP50, s.LatP99, s.Deliveries, s.FeedEvents, s.Connected, s.Sent, s.Acked, s.Lost, s.Churned, s.Drops)
+		fmt.Fprintf(&b, "%.0f,%.2f,%.0f,%.0f,%.3f,%.3f,%.2f,%.2f,%d,%d,%d,%d,%d,%d,%d,%d\n", s.T, s.RSSMiB, s.Goroutines, s.FDs,
+			s.GCP99Ms, s.GCMaxMs, s.LatP50, s.LatP99, s.Deliveries, s.FeedEvents, s.Connected, s.Sent, s.Acked, s.Lost, s.Churned, s.Drops)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "soak.csv"), []byte(b.String()), 0o644); err != nil {
 		return err

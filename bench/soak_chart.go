@@ -18,7 +18,7 @@ func soakChart(ss []SoakSample) ([]byte, error) {
 		{"SERVER RSS (MIB)", func(s SoakSample) float64 { return s.RSSMiB }},
 		{"GOROUTINES", func(s SoakSample) float64 { return s.Goroutines }},
 		{"OPEN FDS", func(s SoakSample) float64 { return s.FDs }},
-		{"GC PAUSE MAX (MS)", func(s SoakSample) float64 { return s.GCMaxMs }},
+		{"GC PAUSE P99 (MS, AT MOST)", func(s SoakSample) float64 { return s.GCP99Ms }},
 		{"CHAT DELIVERY LATENCY P99 (MS)", func(s SoakSample) float64 { return s.LatP99 }},
 	}
 	const panelH, gap, w = 150, 40, chartW
