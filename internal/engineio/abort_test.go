@@ -1,9 +1,12 @@
 package engineio
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/zishang520/socket.io/servers/engine/v3/transports"
@@ -164,4 +167,51 @@ type afterRequestTransport struct {
 func (t *afterRequestTransport) OnRequest(ctx *types.HttpContext) {
 	t.Transport.OnRequest(ctx)
 	t.fn(ctx)
+}
+
+// The library answers a parked GET from its write queue, so a client abort
+// can end the handler while that answer is being written. What the queue
+// writes after the handler returned must reach nothing of net/http's: no
+// header map net/http reads to finish the request (run with -race), no
+// write to the finished response.
+func TestHandlerFencesWritesAfterReturn(t *testing.T) {
+	t.Parallel()
+	parked := make(chan *types.HttpContext, 1)
+	returned := make(chan struct{})
+	engine := Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := types.NewHttpContext(w, r)
+		releaseRequest(ctx)
+		parked <- ctx
+		<-ctx.Done() // as the engine does: the abort closes the context
+	}))
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(returned)
+		engine.ServeHTTP(w, r)
+	}))
+	defer hs.Close()
+
+	clientCtx, abort := context.WithCancel(context.Background())
+	defer abort()
+	req, err := http.NewRequestWithContext(clientCtx, http.MethodGet, hs.URL+"/?EIO=4&transport=polling&sid=x", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	ctx, err := waitFor(parked, waitLimit, "GET parked")
+	if err != nil {
+		t.Fatal(err)
+	}
+	abort()
+	if _, err := waitFor(returned, waitLimit, "handler returned"); err != nil {
+		t.Fatal(err)
+	}
+	// What polling.DoWrite does once its answer is under way.
+	ctx.ResponseHeaders().Set("Content-Type", "text/plain; charset=UTF-8")
+	if _, err := ctx.Response().Write([]byte("late")); !errors.Is(err, errDetached) {
+		t.Fatalf("write after the handler returned: %v, want errDetached", err)
+	}
 }

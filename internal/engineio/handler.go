@@ -3,6 +3,7 @@ package engineio
 import (
 	"bufio"
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"sync"
@@ -45,12 +46,10 @@ func Handler(next http.Handler) http.Handler {
 			_, _ = w.Write([]byte(`{"code":5,"message":"Unsupported protocol version"}`))
 			return
 		}
-		if r.Header.Get("Upgrade") != "" {
-			next.ServeHTTP(&upgradeWriter{w: w}, r)
-			return
-		}
-		if r.Method != http.MethodGet {
-			next.ServeHTTP(w, r)
+		ew := newEngineWriter(w)
+		defer ew.detach()
+		if r.Header.Get("Upgrade") != "" || r.Method != http.MethodGet {
+			next.ServeHTTP(ew, r)
 			return
 		}
 		g := &requestGate{done: make(chan struct{})}
@@ -69,58 +68,114 @@ func Handler(next http.Handler) http.Handler {
 			stop()
 			cancel(context.Canceled)
 		}()
-		next.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(ew, r.WithContext(ctx))
 	})
 }
 
-// upgradeWriter lets go of the server's connection state once the
-// websocket upgrade has hijacked the connection.
+// engineWriter is the ResponseWriter the engine gets. It lets go of the
+// real one when the handler returns or the connection is hijacked, and
+// keeps the engine's headers to itself until they are written, so the
+// engine can never touch net/http's state after that.
 //
-// Why (v3.0.5): the engine keeps the request's HttpContext, and with it
-// the ResponseWriter, for the whole life of the websocket. net/http's
-// writer points to its connection, which holds a 4 KiB read and a 4 KiB
-// write buffer that gorilla does not reuse (the engine asks it for its
-// own): 8 KiB of every idle websocket's memory, 40% of its Go heap.
-type upgradeWriter struct {
-	mu sync.Mutex
-	w  http.ResponseWriter // nil once hijacked
+// Why (v3.0.5), two defects:
+//
+//   - A long-polling GET is answered from the transport's write queue, on
+//     its own goroutine. When the client aborts the GET while that answer
+//     is being written, the handler returns (HttpContext closes on the
+//     cancellation) and net/http reads the response headers to finish the
+//     request while the queue's goroutine is still setting them: a data
+//     race on the header map, and a write to a finished response. Holding
+//     mu across every write, and taking it in detach before the handler
+//     returns, orders the two; what comes later is dropped (the client is
+//     gone and the transport closes the session on the abort).
+//
+//   - The engine keeps the request's HttpContext, and with it the
+//     ResponseWriter, for the whole life of an upgraded websocket.
+//     net/http's writer points to its connection, which holds a 4 KiB read
+//     and a 4 KiB write buffer that gorilla does not reuse (the engine asks
+//     it for its own): 8 KiB of every idle websocket's memory, 40% of its
+//     Go heap.
+type engineWriter struct {
+	mu     sync.Mutex
+	w      http.ResponseWriter // nil once detached or hijacked
+	gone   error               // why w is nil: errDetached or http.ErrHijacked
+	header http.Header         // the engine's; copied to w's at the first write
+	sent   bool                // header copied
 }
 
-func (u *upgradeWriter) inner() http.ResponseWriter {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.w
+// errDetached answers a write after the handler returned.
+var errDetached = errors.New("engineio: response already finished")
+
+func newEngineWriter(w http.ResponseWriter) *engineWriter { return &engineWriter{w: w} }
+
+// inner is the real writer, nil once detached.
+func (e *engineWriter) inner() http.ResponseWriter {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.w
 }
 
-func (u *upgradeWriter) Header() http.Header {
-	if w := u.inner(); w != nil {
-		return w.Header()
+// detach waits for a write in progress and drops the real writer.
+func (e *engineWriter) detach() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.w != nil {
+		e.w, e.gone = nil, errDetached
 	}
-	return http.Header{}
 }
 
-func (u *upgradeWriter) Write(b []byte) (int, error) {
-	if w := u.inner(); w != nil {
-		return w.Write(b)
+// Header is the engine's own map: the library writes it from goroutines
+// net/http knows nothing about.
+func (e *engineWriter) Header() http.Header {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.header == nil {
+		e.header = http.Header{}
 	}
-	return 0, http.ErrHijacked
+	return e.header
 }
 
-func (u *upgradeWriter) WriteHeader(code int) {
-	if w := u.inner(); w != nil {
-		w.WriteHeader(code)
+// sendHeader copies the engine's headers once; e.mu must be held and e.w
+// set.
+func (e *engineWriter) sendHeader() {
+	if e.sent {
+		return
+	}
+	e.sent = true
+	dst := e.w.Header()
+	for k, v := range e.header {
+		dst[k] = v
 	}
 }
 
-func (u *upgradeWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.w == nil {
+func (e *engineWriter) Write(b []byte) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.w == nil {
+		return 0, e.gone
+	}
+	e.sendHeader()
+	return e.w.Write(b)
+}
+
+func (e *engineWriter) WriteHeader(code int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.w != nil {
+		e.sendHeader()
+		e.w.WriteHeader(code)
+	}
+}
+
+func (e *engineWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.w == nil {
 		return nil, nil, http.ErrHijacked
 	}
-	c, brw, err := http.NewResponseController(u.w).Hijack()
+	c, brw, err := http.NewResponseController(e.w).Hijack()
 	if err == nil {
-		u.w = nil
+		e.w, e.gone = nil, http.ErrHijacked
 	}
 	return c, brw, err
 }

@@ -64,12 +64,12 @@ func TestUpgradeProbeSentAtOnceIsAnswered(t *testing.T) {
 	}
 }
 
-// Once hijacked, the upgrade's writer holds nothing of net/http's
+// Once hijacked, the engine's writer holds nothing of net/http's
 // connection (its buffers stay referenced otherwise) and refuses writes.
-func TestUpgradeWriterLetsGoOnHijack(t *testing.T) {
+func TestEngineWriterLetsGoOnHijack(t *testing.T) {
 	hijacked := make(chan error, 1)
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u := &upgradeWriter{w: w}
+		u := newEngineWriter(w)
 		c, _, err := u.Hijack()
 		if err == nil {
 			defer c.Close()
