@@ -6,6 +6,8 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,10 +41,16 @@ func TestQuickSmoke(t *testing.T) {
 	p.EchoWarmup, p.EchoDuration = 100*time.Millisecond, 400*time.Millisecond
 	p.Receivers, p.Rates = 20, []int{20, 40}
 	p.Step, p.Drain = 500*time.Millisecond, 5*time.Second
+	// The slow scenario's plumbing only (a stuck receiver blocks, is
+	// counted apart and released): a 1 s step is too short for it to be
+	// cut off.
+	p.Scenarios = append(p.Scenarios, "slow")
+	p.SlowRate, p.SlowStep = 40, time.Second
 
 	res := &Results{Command: "go test ./bench -run TestQuickSmoke", Machine: machineInfo(), Plan: p}
 	for _, sc := range []struct{ scenario, base string }{
 		{"idle/50", "idle"}, {"echo", "echo"}, {"broadcast", "broadcast"}, {"polling", "polling"},
+		{slowBase, "slow"}, {slowStuck, "slow"},
 	} {
 		s, err := startInProcess(cfg)
 		if err != nil {
@@ -73,7 +81,37 @@ func TestQuickSmoke(t *testing.T) {
 					t.Errorf("broadcast step %+v: nothing measured", st)
 				}
 			}
+		case "slow":
+			// The stuck receiver's deliveries are not counted: nothing is
+			// missing from the others'.
+			if m["p99_ms"] <= 0 || m["loss_pct"] != 0 || m["dropped"] != 0 {
+				t.Errorf("%s: %v, want every delivery measured", sc.scenario, m)
+			}
+			if _, ok := m["slow_consumer_drops"]; !ok {
+				t.Errorf("%s: %v, want slow_consumer_drops scraped", sc.scenario, m)
+			}
+			_, hasCut := m["stuck_cut"]
+			if stuck := sc.scenario == slowStuck; hasCut != stuck || stuck && m["stuck_backlog_mib"] <= 0 {
+				t.Errorf("%s: %v, want the stuck receiver's figures only with one", sc.scenario, m)
+			}
 		}
+	}
+	pairSlow(res.Runs)
+	if r := res.Runs[len(res.Runs)-1]; r.Metrics["p99_ratio"] <= 0 {
+		t.Errorf("%s: %v, want p99_ratio", r.Scenario, r.Metrics)
+	}
+	// Every stuck handler was released and the watcher stopped: nothing of
+	// runBroadcast outlives it.
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		buf := make([]byte, 1<<20)
+		stacks := string(buf[:runtime.Stack(buf, true)])
+		if !strings.Contains(stacks, "main.runBroadcast") && !strings.Contains(stacks, "main.watch") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("goroutines of runBroadcast left:\n%s", stacks)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 
 	dir := t.TempDir()
@@ -85,6 +123,10 @@ func TestQuickSmoke(t *testing.T) {
 		if err != nil || len(b) == 0 {
 			t.Errorf("%s: %v (%d bytes)", f, err, len(b))
 		}
+	}
+	if md, _ := os.ReadFile(filepath.Join(dir, "results.md")); !bytes.Contains(md, []byte("| slow consumer: p99 with ÷ without")) ||
+		!bytes.Contains(md, []byte("| slow consumer: loss without / with the stuck receiver (%) | 0 / 0 |")) {
+		t.Errorf("results.md lacks the slow consumer rows:\n%s", md)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "broadcast-latency.png"))
 	if err != nil {

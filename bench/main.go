@@ -2,12 +2,15 @@
 // reference server with one load generator (Engine.IO v4 / Socket.IO v5 over
 // websocket and long-polling): idle capacity and memory per connection, echo
 // throughput and latency, a broadcast ramp to many receivers, and polling
-// echo. Each server is started fresh per run, pinned to one core with
-// taskset (the generator to another), and the runs are interleaved.
+// echo; on request (-scenarios slow) whether a receiver that stops reading
+// slows a room broadcast to the others. Each server is started fresh per
+// run, pinned to one core with taskset (the generator to another), and the
+// runs are interleaved.
 //
 //	go run ./bench            # the comparison (3 reps; about 20 minutes)
 //	go run ./bench -quick     # a smoke run in under 2 minutes
 //	go run ./bench -full      # adds 19,500 idle connections
+//	go run ./bench -scenarios slow   # only the stuck-receiver comparison
 //	go run ./bench -profile cpu.pprof  # CPU profile of sockside during the broadcast ramp (-scenarios echo: the echo)
 //
 // It writes results.md, results.json and broadcast-latency.png to -out.
@@ -52,6 +55,13 @@ type plan struct {
 	Drain        time.Duration `json:"drain_ns"`
 	PingInterval time.Duration `json:"idle_ping_interval_ns"`
 	PingTimeout  time.Duration `json:"idle_ping_timeout_ns"`
+	// The slow scenario: one broadcast rate for one step, each message's
+	// text padded to SlowText bytes, sockside with SOCKET_SEND_BUFFER at
+	// SlowSendBuffer.
+	SlowRate       int           `json:"slow_rate,omitempty"`
+	SlowStep       time.Duration `json:"slow_step_ns,omitempty"`
+	SlowText       int           `json:"slow_text,omitempty"`
+	SlowSendBuffer int64         `json:"slow_send_buffer,omitempty"`
 }
 
 func defaultPlan(quick, full bool) plan {
@@ -70,6 +80,17 @@ func defaultPlan(quick, full bool) plan {
 		Drain:        3 * time.Second,
 		PingInterval: 5 * time.Second,
 		PingTimeout:  5 * time.Second,
+		// 50 msg/s of 4,000-byte texts grow a stuck receiver's backlog by
+		// about 200 KB/s: past loopback's socket buffers (about 3.8 MB
+		// with the sender's autotuning) and sockside's send bound, lowered
+		// to 1 MB, within the 30 s step (measured: cut after 24.5 s, at
+		// about 4.8 MB). Both servers also cut a peer that stops reading
+		// when a ping goes unanswered, 20-45 s after it stopped at the
+		// default 25 s interval and 20 s timeout.
+		SlowRate:       50,
+		SlowStep:       30 * time.Second,
+		SlowText:       4000,
+		SlowSendBuffer: 1000000, // SOCKET_MAX_PAYLOAD's default, the least sockside accepts
 	}
 	// Only the idle holders see these short pings (so that every holder
 	// answers some while held); the other scenarios run with both servers'
@@ -90,12 +111,15 @@ func defaultPlan(quick, full bool) plan {
 		p.Receivers = 200
 		p.Rates = []int{10, 50, 200}
 		p.Step, p.Drain = 2*time.Second, 2*time.Second
+		// SlowStep stays: a shorter step ends before sockside's bound is
+		// reached.
 	}
 	return p
 }
 
 // runsOn says whether a server takes part in a scenario: recovery's cost
-// is measured where it can show (echo, broadcast), not on idle memory.
+// is measured where it can show (echo, broadcast), not on idle memory or a
+// stuck receiver.
 func runsOn(kind, scenario string) bool {
 	if kind == kindRecovery {
 		return scenario == "echo" || scenario == "broadcast"
@@ -105,7 +129,7 @@ func runsOn(kind, scenario string) bool {
 
 // Run is one scenario against one server in one repetition.
 type Run struct {
-	Scenario string             `json:"scenario"` // idle/<n>, echo, broadcast, polling
+	Scenario string             `json:"scenario"` // idle/<n>, echo, broadcast, polling, slow/base, slow/stuck
 	Server   string             `json:"server"`
 	Rep      int                `json:"rep"`
 	Metrics  map[string]float64 `json:"metrics,omitempty"`
@@ -128,9 +152,10 @@ func run() error {
 		full      = flag.Bool("full", false, "add 19,500 idle connections, held through two ping cycles")
 		reps      = flag.Int("reps", 0, "repetitions (default 3, -quick 1)")
 		servers   = flag.String("servers", "", "comma-separated: node, sockside, sockside-recovery")
-		scenarios = flag.String("scenarios", "", "comma-separated: idle, echo, broadcast, polling")
+		scenarios = flag.String("scenarios", "", "comma-separated: idle, echo, broadcast, polling (the default run), slow (on request only: the broadcast at -slow-rate with 4 KB texts, without and then with one receiver that stops reading)")
 		receivers = flag.Int("receivers", 0, "broadcast receivers (default 1000, -quick 200)")
 		rates     = flag.String("rates", "", "broadcast ramp, msg/s, comma-separated")
+		slowRate  = flag.Int("slow-rate", 0, "slow scenario: broadcast rate, msg/s (default 50)")
 		out       = flag.String("out", "", "output directory (default bench/results, -quick bench/results/quick)")
 		pin       = flag.Bool("pin", true, "pin servers to CPU 0 and the generator to CPU 1 with taskset")
 		profile   = flag.String("profile", "", "instead of the comparison: CPU-profile sockside (internal/app in this binary, with net/http/pprof) during the broadcast ramp (or the echo, with -scenarios echo), write the profile here and print its top")
@@ -173,6 +198,9 @@ func run() error {
 	}
 	if *receivers > 0 {
 		p.Receivers = *receivers
+	}
+	if *slowRate > 0 {
+		p.SlowRate = *slowRate
 	}
 	if *rates != "" {
 		p.Rates = nil
@@ -251,10 +279,16 @@ func runPlan(ctx context.Context, env serverEnv, p plan) []Run {
 	}
 	var units []unit
 	for _, sc := range p.Scenarios {
-		if sc == "idle" {
+		switch sc {
+		case "idle":
 			for _, n := range p.IdleSizes {
 				units = append(units, unit{"idle/" + strconv.Itoa(n), sc})
 			}
+			continue
+		case "slow":
+			// Two phases, each a run on a fresh server, so that the stuck
+			// receiver's phase starts from the same state as its baseline.
+			units = append(units, unit{slowBase, sc}, unit{slowStuck, sc})
 			continue
 		}
 		units = append(units, unit{sc, sc})
@@ -275,6 +309,7 @@ func runPlan(ctx context.Context, env serverEnv, p plan) []Run {
 			}
 		}
 	}
+	pairSlow(runs)
 	return runs
 }
 
@@ -284,6 +319,9 @@ func runOne(ctx context.Context, env serverEnv, p plan, kind, scenario, base str
 	t0 := time.Now()
 	if base != "idle" {
 		env.PingInterval, env.PingTimeout = 25*time.Second, 20*time.Second
+	}
+	if base == "slow" {
+		env.SendBuffer = p.SlowSendBuffer
 	}
 	s, err := env.start(ctx, kind)
 	if err != nil {
@@ -330,6 +368,23 @@ func runScenario(ctx context.Context, s *server, p plan, scenario, base string) 
 			Receivers: p.Receivers, Rates: p.Rates, Step: p.Step, Drain: p.Drain, Timeout: timeout * 3,
 			MaxLoss: 0.01, MaxP99: time.Second,
 		})
+	case "slow":
+		bp := broadcastParams{
+			Receivers: p.Receivers, Rates: []int{p.SlowRate}, Step: p.SlowStep, Drain: p.Drain, Timeout: timeout * 3,
+			MaxLoss: 0.01, MaxP99: time.Second, TextSize: p.SlowText, Watch: true,
+		}
+		switch scenario {
+		case slowBase:
+		case slowStuck:
+			bp.Stuck = 1
+		default:
+			return nil, nil, fmt.Errorf("unknown scenario %q", scenario)
+		}
+		m, steps, err := runBroadcast(ctx, s, bp)
+		if err == nil {
+			addSlowStep(m, steps)
+		}
+		return m, steps, err
 	}
 	return nil, nil, fmt.Errorf("unknown scenario %q", scenario)
 }

@@ -52,6 +52,17 @@ func (r *Results) rowSpecs() []rowSpec {
 		rowSpec{fmt.Sprintf("polling echo, %d clients: acks/s", p.PollClients), "polling", "acks_per_s", true},
 		rowSpec{"polling echo: p99 latency (ms)", "polling", "p99_ms", false},
 		rowSpec{"polling echo: server CPU per ack (us)", "polling", "cpu_us_per_ack", false},
+		// The slow scenario (only when asked for; rows without runs drop out).
+		rowSpec{fmt.Sprintf("slow consumer, %s receivers at %d msg/s of %d-byte texts for %v: p50 / p99 without a stuck receiver (ms)",
+			count(p.Receivers), p.SlowRate, p.SlowText, p.SlowStep), slowBase, "p50_ms|p99_ms", false},
+		rowSpec{"slow consumer: p50 / p99 with 1 receiver that stopped reading (ms)", slowStuck, "p50_ms|p99_ms", false},
+		rowSpec{"slow consumer: p99 with ÷ without the stuck receiver (paired by rep)", slowStuck, "p99_ratio", false},
+		rowSpec{"slow consumer: loss without / with the stuck receiver (%)", slowStuck, slowBase + ":loss_pct|loss_pct", false},
+		rowSpec{"slow consumer: server RSS growth over the step without / with the stuck receiver (MiB)", slowStuck,
+			slowBase + ":rss_growth_mib|rss_growth_mib", false},
+		rowSpec{"slow consumer: stuck receiver closed by the server (of 1)", slowStuck, "stuck_cut", false},
+		rowSpec{fmt.Sprintf("slow consumer: cut off as slow_consumer (SOCKET_SEND_BUFFER=%d) / seconds into the step", p.SlowSendBuffer),
+			slowStuck, "slow_consumer_drops|cut_after_s", false},
 	)
 	return specs
 }
@@ -98,9 +109,14 @@ func (r *Results) summarise() ([]Row, []curve) {
 			row.Better = "higher"
 		}
 		for _, srv := range r.Plan.Servers {
-			// A pair "a|b" is shown as "a / b"; its ratio is that of b.
+			// A pair "a|b" is shown as "a / b"; its ratio is that of b. A
+			// part "scenario:metric" reads another scenario's runs.
 			for i, metric := range strings.Split(spec.metric, "|") {
-				s, ok := spread(r.values(spec.scenario, srv, metric))
+				scenario := spec.scenario
+				if sc, m, ok := strings.Cut(metric, ":"); ok {
+					scenario, metric = sc, m
+				}
+				s, ok := spread(r.values(scenario, srv, metric))
 				if !ok {
 					continue
 				}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -275,6 +276,20 @@ type broadcastParams struct {
 	MaxP99  time.Duration
 	// OnRamp, when set, runs just before the first step and after the last.
 	OnRamp func(start bool)
+	// Stuck receivers connect and join the room like the others, then stop
+	// reading at the first message (their handler blocks until the ramp is
+	// over), so that their TCP buffers and then the server's queue for
+	// them fill, as with a peer that hangs without closing. What they get
+	// is not counted.
+	Stuck int
+	// TextSize pads each message's text to this many bytes (0: no padding,
+	// the text is the bare timestamp), so that a stuck receiver's backlog
+	// grows fast.
+	TextSize int
+	// Watch samples the server from the first step to the end of the last
+	// one's drain: its RSS growth and, on sockside, the connections it cut
+	// as slow consumers.
+	Watch bool
 }
 
 // Step is one rate of the broadcast ramp.
@@ -299,7 +314,8 @@ type stepStat struct {
 
 var textMarker = []byte(`"text":"b`)
 
-// parseText reads `b<step>.<seq>.<nanos>` after the marker.
+// parseText reads `b<step>.<seq>.<nanos>` after the marker, ended by the
+// text's closing quote or by the space before a padding.
 func parseText(p []byte) (step int, sent int64, ok bool) {
 	i := bytes.Index(p, textMarker)
 	if i < 0 {
@@ -314,7 +330,7 @@ func parseText(p []byte) (step int, sent int64, ok bool) {
 			f[k] = f[k]*10 + int64(ch-'0')
 		case ch == '.' && k < 2:
 			k++
-		case ch == '"' && k == 2:
+		case (ch == '"' || ch == ' ') && k == 2:
 			return int(f[0]), f[2], true
 		default:
 			return 0, 0, false
@@ -323,9 +339,10 @@ func parseText(p []byte) (step int, sent int64, ok bool) {
 	return 0, 0, false
 }
 
-// runBroadcast joins Receivers websockets and one sender to a /chat room,
-// then ramps the sender's `message` rate; every receiver timestamps what
-// arrives (the send time travels in the text).
+// runBroadcast joins Receivers websockets, one sender and Stuck receivers
+// that stop reading to a /chat room, then ramps the sender's `message`
+// rate; every (reading) receiver timestamps what arrives (the send time
+// travels in the text).
 func runBroadcast(ctx context.Context, s *server, p broadcastParams) (metrics, []Step, error) {
 	steps := make([]*stepStat, len(p.Rates)+1) // 0: the sync message
 	for i := range steps {
@@ -334,16 +351,36 @@ func runBroadcast(ctx context.Context, s *server, p broadcastParams) (metrics, [
 	const room = `"bench"`
 	joinBody := `["join",{"room":` + room + `}]`
 	o := dialOptions{Addr: s.Addr, Path: "/socket.io/", Namespace: "/chat", Timeout: p.Timeout}
-	joined := make([]chan struct{}, p.Receivers+1)
+	// Connections 0..Receivers-1 receive, Receivers sends, the rest are
+	// the stuck receivers.
+	total := p.Receivers + 1 + p.Stuck
+	joined := make([]chan struct{}, total)
 	for i := range joined {
 		joined[i] = make(chan struct{}, 1)
 	}
+	// Closing release lets the stuck receivers' handlers return, and so
+	// their read loops end; on every way out, before the connections close.
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	releaseStuck := func() { releaseOnce.Do(func() { close(release) }) }
+	var stuckFrame atomic.Int64 // the size of the message a stuck receiver stopped at
 	var acks atomic.Int64
 	handler := func(i int) onPacket {
 		return func(pkt []byte) {
 			switch pkt[0] {
 			case '2':
 				if i == p.Receivers { // the sender only counts acks
+					return
+				}
+				if i > p.Receivers {
+					// Messages are sent only once every join is
+					// acknowledged, so this is after the join: the read
+					// loop stops here, and the server has to hold
+					// everything that follows.
+					if _, _, ok := parseText(pkt); ok {
+						stuckFrame.CompareAndSwap(0, int64(len(pkt)+1)) // + Engine.IO's '4'
+						<-release
+					}
 					return
 				}
 				if st, sent, ok := parseText(pkt); ok && st < len(steps) {
@@ -365,10 +402,11 @@ func runBroadcast(ctx context.Context, s *server, p broadcastParams) (metrics, [
 		}
 	}
 	t0 := time.Now()
-	cs, failed, err := connectAll(ctx, p.Receivers+1, 100, "websocket", o, handler)
+	cs, failed, err := connectAll(ctx, total, 100, "websocket", o, handler)
 	defer closeAll(cs)
+	defer releaseStuck() // runs first
 	if failed > 0 {
-		return nil, nil, fmt.Errorf("%d of %d connects failed: %v", failed, p.Receivers+1, err)
+		return nil, nil, fmt.Errorf("%d of %d connects failed: %v", failed, total, err)
 	}
 	// Join in parallel batches; each join is broadcast to the room as
 	// presence, so this costs the server O(n^2) deliveries (not measured).
@@ -413,11 +451,21 @@ func runBroadcast(ctx context.Context, s *server, p broadcastParams) (metrics, [
 	if joinErr != nil {
 		return nil, nil, fmt.Errorf("joining: %v (%d of %d connections alive)", joinErr, alive(cs), len(cs))
 	}
+	// connectAll compacts; with no failures the order is kept.
 	sender := cs[p.Receivers]
+	counted, stuck := cs[:p.Receivers+1], cs[p.Receivers+1:]
+	padding := ""
+	if p.TextSize > 0 {
+		padding = " " + strings.Repeat("x", p.TextSize)
+	}
 	id := 1
 	emit := func(step, seq int) error {
 		id++
-		return sender.Emit(id, `["message",{"room":`+room+`,"text":"b`+strconv.Itoa(step)+"."+strconv.Itoa(seq)+"."+strconv.FormatInt(now(), 10)+`"}]`)
+		text := "b" + strconv.Itoa(step) + "." + strconv.Itoa(seq) + "." + strconv.FormatInt(now(), 10)
+		if n := p.TextSize - len(text); n > 1 {
+			text += padding[:n]
+		}
+		return sender.Emit(id, `["message",{"room":`+room+`,"text":"`+text+`"}]`)
 	}
 	// Sync: once one message reached everyone, the presence backlog of the
 	// joins has been delivered too (one order per room).
@@ -437,8 +485,14 @@ func runBroadcast(ctx context.Context, s *server, p broadcastParams) (metrics, [
 		p.OnRamp(true)
 		defer p.OnRamp(false)
 	}
+	var w *watcher
+	if p.Watch {
+		w = watch(s)
+		defer w.stop() // idempotent; stopped after the last drain below
+	}
 	var out []Step
 	best := 0.0
+	totalSent := 0
 	for k, rate := range p.Rates {
 		st := steps[k+1]
 		_, cpu0 := serverUsage(s)
@@ -455,6 +509,7 @@ func runBroadcast(ctx context.Context, s *server, p broadcastParams) (metrics, [
 			}
 			sent++
 		}
+		totalSent += sent
 		sendTime := time.Since(start) + interval // n intervals when on schedule
 		expected := int64(sent) * int64(p.Receivers)
 		waitCount(ctx, &st.received, expected, p.Drain)
@@ -482,11 +537,30 @@ func runBroadcast(ctx context.Context, s *server, p broadcastParams) (metrics, [
 			return nil, nil, ctx.Err()
 		}
 	}
+	if w != nil {
+		w.stop()
+	}
 	m := metrics{
 		"best_rate":  best,
 		"setup_s":    setup.Seconds(),
-		"dropped":    float64(len(cs) - alive(cs)),
+		"dropped":    float64(len(counted) - alive(counted)),
 		"sender_ack": float64(acks.Load()),
+	}
+	if w != nil {
+		w.addTo(m, s)
+	}
+	if len(stuck) > 0 {
+		// What the server was handed for the stuck receivers after they
+		// stopped reading (all messages carry texts of one length).
+		m["stuck_backlog_mib"] = float64(stuckFrame.Load()*int64(totalSent)) / (1 << 20)
+		// Let them read again: one the server cut off ends once its
+		// kernel buffers are read (the server's close follows the data);
+		// one still connected does not end.
+		releaseStuck()
+		for deadline := time.Now().Add(stuckCloseWait); alive(stuck) > 0 && time.Now().Before(deadline) && ctx.Err() == nil; {
+			time.Sleep(20 * time.Millisecond)
+		}
+		m["stuck_cut"] = float64(len(stuck) - alive(stuck))
 	}
 	for _, r := range out {
 		if r.Rate == 10 && r.CPUPerDeliv > 0 {
@@ -500,6 +574,110 @@ func runBroadcast(ctx context.Context, s *server, p broadcastParams) (metrics, [
 	return m, out, nil
 }
 
+// stuckCloseWait bounds the wait for a released stuck receiver to see the
+// server's close: reading a few MB of kernel buffers on loopback takes
+// milliseconds.
+const stuckCloseWait = 3 * time.Second
+
+// slowConsumerSample is sockside's count of websocket peers cut off past
+// SOCKET_SEND_BUFFER.
+const slowConsumerSample = `sockside_dropped_total{reason="slow_consumer"}`
+
+// watcher samples a server while a broadcast ramp runs.
+type watcher struct {
+	s         *server
+	t0        time.Time
+	rss0      int64
+	drops0    float64 // NaN: not scraped (Node, or the scrape failed)
+	rssMax    atomic.Int64
+	drops     atomic.Uint64 // math.Float64bits of the latest count
+	cutAfter  atomic.Int64  // when the count first rose, since t0; -1: not seen
+	done      chan struct{}
+	exited    chan struct{}
+	closeOnce sync.Once
+}
+
+// watchEvery is the sampling interval: fine enough to time a cut-off, and
+// a /metrics scrape four times a second costs sockside next to nothing
+// beside thousands of deliveries.
+const watchEvery = 250 * time.Millisecond
+
+func watch(s *server) *watcher {
+	w := &watcher{s: s, drops0: slowConsumerDrops(s), done: make(chan struct{}), exited: make(chan struct{})}
+	w.rss0, _ = serverUsage(s)
+	w.rssMax.Store(w.rss0)
+	w.drops.Store(math.Float64bits(w.drops0))
+	w.cutAfter.Store(-1)
+	w.t0 = time.Now()
+	go func() {
+		defer close(w.exited)
+		t := time.NewTicker(watchEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-w.done:
+				return
+			case <-t.C:
+			}
+			w.sample()
+		}
+	}()
+	return w
+}
+
+func (w *watcher) sample() {
+	if rss, _ := serverUsage(w.s); rss > w.rssMax.Load() {
+		w.rssMax.Store(rss)
+	}
+	if isNaN(w.drops0) {
+		return
+	}
+	d := slowConsumerDrops(w.s)
+	if isNaN(d) {
+		return // a failed scrape under load; the next one may do
+	}
+	w.drops.Store(math.Float64bits(d))
+	if d > w.drops0 && w.cutAfter.Load() < 0 {
+		w.cutAfter.Store(int64(time.Since(w.t0)))
+	}
+}
+
+// stop ends the sampling, with one last sample, and waits for it.
+func (w *watcher) stop() {
+	w.closeOnce.Do(func() {
+		close(w.done)
+		<-w.exited
+		w.sample()
+	})
+}
+
+// addTo adds the watch's figures: rss_growth_mib (the highest RSS over
+// the one before), and on sockside slow_consumer_drops and cut_after_s
+// (when the first was counted, since the first step began; to the
+// sampling interval).
+func (w *watcher) addTo(m metrics, s *server) {
+	if s.PID != 0 {
+		m["rss_growth_mib"] = float64(w.rssMax.Load()-w.rss0) / (1 << 20)
+	}
+	if isNaN(w.drops0) {
+		return
+	}
+	m["slow_consumer_drops"] = math.Float64frombits(w.drops.Load()) - w.drops0
+	if d := w.cutAfter.Load(); d >= 0 {
+		m["cut_after_s"] = time.Duration(d).Seconds()
+	}
+}
+
+// slowConsumerDrops is sockside's slow-consumer count (0 before the first),
+// NaN for Node or when the scrape fails.
+func slowConsumerDrops(s *server) float64 {
+	v, _, err := scrapeMetric(s, slowConsumerSample)
+	if err != nil {
+		return nan
+	}
+	return v
+}
+
 // waitCount waits until c reaches want or d passes; it reports success.
 func waitCount(ctx context.Context, c *atomic.Int64, want int64, d time.Duration) bool {
 	deadline := time.Now().Add(d)
@@ -510,6 +688,51 @@ func waitCount(ctx context.Context, c *atomic.Int64, want int64, d time.Duration
 		time.Sleep(5 * time.Millisecond)
 	}
 	return true
+}
+
+// ------------------------------------------------------------------- slow
+
+// The slow scenario's two phases: the broadcast without, then with, a
+// stuck receiver; each is a run of its own on a fresh server.
+const (
+	slowBase  = "slow/base"
+	slowStuck = "slow/stuck"
+)
+
+// addSlowStep adds the slow scenario's one step as p50_ms, p99_ms and
+// loss_pct (latencies only when something arrived).
+func addSlowStep(m metrics, steps []Step) {
+	if len(steps) == 0 {
+		return
+	}
+	st := steps[0]
+	m["loss_pct"] = 100 * st.Loss
+	if st.Received > 0 {
+		m["p50_ms"], m["p99_ms"] = st.P50, st.P99
+	}
+}
+
+// pairSlow gives every slow/stuck run p99_ratio, its p99 over that of the
+// slow/base run of the same server and repetition: the pair ran close
+// together, so the ratio is less exposed to a shared machine's drift than
+// a ratio of medians would be.
+func pairSlow(runs []Run) {
+	for i := range runs {
+		r := &runs[i]
+		if r.Scenario != slowStuck || r.Error != "" {
+			continue
+		}
+		for _, b := range runs {
+			if b.Scenario != slowBase || b.Server != r.Server || b.Rep != r.Rep || b.Error != "" {
+				continue
+			}
+			if base, ok := b.Metrics["p99_ms"]; ok && base > 0 {
+				if p99, ok := r.Metrics["p99_ms"]; ok {
+					r.Metrics["p99_ratio"] = p99 / base
+				}
+			}
+		}
+	}
 }
 
 // signalProfile starts (true) or stops (false) the CPU profile of a -serve

@@ -58,6 +58,7 @@ type serverEnv struct {
 	Pin          string // taskset CPU list for servers ("" = no pinning)
 	SelfExe      string // this binary, for kindPprof
 	ProfilePath  string // kindPprof: where SIGUSR1..SIGUSR2 writes the CPU profile
+	SendBuffer   int64  // sockside's SOCKET_SEND_BUFFER (0: its default); Node has no such bound
 }
 
 var (
@@ -141,6 +142,9 @@ func (e serverEnv) start(ctx context.Context, kind string) (*server, error) {
 		"SOCKET_HOST=127.0.0.1", "SOCKET_PORT=0", "SOCKET_RATE_LIMIT=0",
 		"SOCKET_PING_INTERVAL=" + e.PingInterval.String(), "SOCKET_PING_TIMEOUT=" + e.PingTimeout.String(),
 		"LOG_LEVEL=info",
+	}
+	if e.SendBuffer > 0 {
+		sockEnv = append(sockEnv, "SOCKET_SEND_BUFFER="+strconv.FormatInt(e.SendBuffer, 10))
 	}
 	switch kind {
 	case kindSockside:
@@ -263,25 +267,49 @@ func procStats(pid int) (rss int64, cpu time.Duration, err error) {
 
 // goroutines scrapes go_goroutines from a sockside /metrics; NaN for Node.
 func goroutines(s *server) float64 {
-	if s.Kind == kindNode {
+	v, found, err := scrapeMetric(s, "go_goroutines")
+	if err != nil || !found {
 		return nan
 	}
-	resp, err := http.Get("http://" + s.Addr + "/metrics")
+	return v
+}
+
+// metricsClient bounds a scrape: the slow scenario scrapes while the server
+// is under load, and a stuck scrape must not hold a scenario up.
+var metricsClient = &http.Client{Timeout: 10 * time.Second}
+
+// scrapeMetric reads one sample, named with its labels as exposed (e.g.
+// `sockside_dropped_total{reason="slow_consumer"}`), from a sockside
+// /metrics. found is false when the server does not expose it (a labelled
+// counter appears only once incremented); err is set for Node, which has
+// no /metrics, and when the scrape fails.
+func scrapeMetric(s *server, name string) (v float64, found bool, err error) {
+	if s.Kind == kindNode {
+		return 0, false, errors.New("node has no /metrics")
+	}
+	resp, err := metricsClient.Get("http://" + s.Addr + "/metrics")
 	if err != nil {
-		return nan
+		return 0, false, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, false, fmt.Errorf("GET /metrics: HTTP %d", resp.StatusCode)
+	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
 			f, err := strconv.ParseFloat(v, 64)
-			if err == nil {
-				return f
+			if err != nil {
+				return 0, false, fmt.Errorf("/metrics: %s: %w", name, err)
 			}
+			return f, true, nil
 		}
 	}
-	return nan
+	if err := sc.Err(); err != nil {
+		return 0, false, fmt.Errorf("reading /metrics: %w", err)
+	}
+	return 0, false, nil
 }
 
 // tailBuffer keeps the last lines a server printed, for error messages.
