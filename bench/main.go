@@ -11,7 +11,7 @@
 //	go run ./bench -quick     # a smoke run in under 2 minutes
 //	go run ./bench -full      # adds 19,500 idle connections
 //	go run ./bench -scenarios slow   # only the stuck-receiver comparison
-//	go run ./bench -profile cpu.pprof  # CPU profile of sockside during the broadcast ramp (-scenarios echo: the echo)
+//	go run ./bench -profile cpu.pprof  # CPU profile of sockside during the broadcast ramp (-scenarios echo: the echo; -scenarios idle: a heap profile of idle connections)
 //
 // It writes results.md, results.json and broadcast-latency.png to -out.
 package main
@@ -158,7 +158,7 @@ func run() error {
 		slowRate  = flag.Int("slow-rate", 0, "slow scenario: broadcast rate, msg/s (default 50)")
 		out       = flag.String("out", "", "output directory (default bench/results, -quick bench/results/quick)")
 		pin       = flag.Bool("pin", true, "pin servers to CPU 0 and the generator to CPU 1 with taskset")
-		profile   = flag.String("profile", "", "instead of the comparison: CPU-profile sockside (internal/app in this binary, with net/http/pprof) during the broadcast ramp (or the echo, with -scenarios echo), write the profile here and print its top")
+		profile   = flag.String("profile", "", "instead of the comparison: CPU-profile sockside (internal/app in this binary, with net/http/pprof) during the broadcast ramp (or the echo, with -scenarios echo; or a heap profile of the largest idle size held, with -scenarios idle), write the profile here and print its top")
 		serve     = flag.Bool("serve", false, "internal: run sockside's app in this process for -profile")
 		report    = flag.String("report", "", "only rewrite results.md and the chart from this results.json")
 	)
@@ -403,6 +403,18 @@ func runProfile(ctx context.Context, env serverEnv, p plan, path string) error {
 	}
 	defer s.Stop()
 	what := "the broadcast ramp"
+	if len(p.Scenarios) == 1 && p.Scenarios[0] == "idle" {
+		// A heap profile, not CPU: what the held connections keep alive.
+		n := p.IdleSizes[len(p.IdleSizes)-1]
+		logf("heap profile of sockside (pid %d) with %d idle websockets", s.PID, n)
+		m, err := runIdle(ctx, s, idleParams{Conns: n, Hold: p.IdleHold, Parallel: 100, Timeout: 20 * time.Second,
+			OnHeld: func() error { return fetchHeapProfile(s, abs) }})
+		if err != nil {
+			return err
+		}
+		logf("  %s", formatMetrics(m))
+		return printProfileTop(abs, "-sample_index=inuse_space")
+	}
 	if len(p.Scenarios) == 1 && p.Scenarios[0] == "echo" {
 		what = "the websocket echo"
 		logf("profiling sockside (pid %d, pprof on http://%s/debug/pprof/) during %s", s.PID, s.PprofAddr, what)
@@ -428,14 +440,20 @@ func runProfile(ctx context.Context, env serverEnv, p plan, path string) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	logf("profile of %s written to %s", what, abs)
-	top, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=30", abs).CombinedOutput()
+	return printProfileTop(abs)
+}
+
+// printProfileTop prints the flat and cumulative top of a profile and
+// keeps them next to it (path.top.txt).
+func printProfileTop(path string, args ...string) error {
+	top, err := exec.Command("go", append(append([]string{"tool", "pprof", "-top", "-nodecount=30"}, args...), path)...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("go tool pprof: %v\n%s", err, top)
 	}
-	cum, _ := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount=40", abs).CombinedOutput()
+	cum, _ := exec.Command("go", append(append([]string{"tool", "pprof", "-top", "-cum", "-nodecount=40"}, args...), path)...).CombinedOutput()
 	txt := "flat:\n" + string(top) + "\ncumulative:\n" + string(cum)
 	fmt.Print(txt)
-	return os.WriteFile(abs+".top.txt", []byte(txt), 0o644)
+	return os.WriteFile(path+".top.txt", []byte(txt), 0o644)
 }
 
 const pinnedEnv = "SOCKSIDE_BENCH_PINNED"

@@ -102,6 +102,9 @@ type idleParams struct {
 	Hold     time.Duration // after the last connect; ping cycles are answered meanwhile
 	Parallel int
 	Timeout  time.Duration
+	// OnHeld, when set, runs once every connection is held, before the
+	// figures are taken.
+	OnHeld func() error
 }
 
 // runIdle connects Conns websockets to "/", holds them idle (answering
@@ -125,6 +128,11 @@ func runIdle(ctx context.Context, s *server, p idleParams) (metrics, error) {
 	case <-time.After(p.Hold):
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+	if p.OnHeld != nil {
+		if err := p.OnHeld(); err != nil {
+			return nil, err
+		}
 	}
 	rss1, _ := serverUsage(s)
 	g1 := goroutines(s)

@@ -406,3 +406,33 @@ func startInProcess(cfg config.Config) (*server, error) {
 	}
 	return s, nil
 }
+
+// fetchHeapProfile writes the -serve server's heap profile, taken after a
+// GC, to path, and its goroutines, grouped by stack, to path.goroutines.txt.
+func fetchHeapProfile(s *server, path string) error {
+	for _, f := range []struct{ query, path string }{
+		{"heap?gc=1", path},
+		{"goroutine?debug=1", path + ".goroutines.txt"},
+	} {
+		if err := fetchProfile(s, f.query, f.path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fetchProfile(s *server, query, path string) error {
+	resp, err := http.Get("http://" + s.PprofAddr + "/debug/pprof/" + query)
+	if err != nil {
+		return fmt.Errorf("profile %s: %w", query, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile %s: HTTP %d", query, resp.StatusCode)
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("profile %s: %w", query, err)
+	}
+	return os.WriteFile(path, b, 0o644)
+}
