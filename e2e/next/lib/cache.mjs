@@ -89,6 +89,28 @@ export function fixtures() {
 }
 
 /**
+ * The packages on which two lockfiles disagree, ignoring optional packages
+ * that only one of them lists: npm records the other platforms' optional
+ * packages (@next/swc-darwin-*, ...) only when the registry it resolved
+ * against serves them, so the same install writes a lockfile with or without
+ * them depending on the registry, while everything this platform installs
+ * stays pinned.
+ */
+export function lockDrift(want, got) {
+  const a = want.packages ?? {};
+  const b = got.packages ?? {};
+  const out = [];
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (!(key in a) || !(key in b)) {
+      if (!(a[key] ?? b[key]).optional) out.push(`${key || "(root)"} only in ${key in a ? "the fixture's" : "npm's"}`);
+      continue;
+    }
+    if (a[key].version !== b[key].version || a[key].integrity !== b[key].integrity) out.push(`${key || "(root)"} ${a[key].version} -> ${b[key].version}`);
+  }
+  return out;
+}
+
+/**
  * Installs the fixture's dependencies once into the cache, keyed by its
  * package-lock.json, and returns that folder (it holds package.json,
  * package-lock.json and node_modules). Older installs of the fixture go.
@@ -118,8 +140,11 @@ export async function installNext(fixture) {
       env: cleanEnv(),
       ms: 15 * 60_000,
     });
-    if (!readFileSync(join(dir, "package-lock.json")).equals(lock)) {
-      throw new Error(`e2e/next/fixtures/${fixture}/package-lock.json does not match its package.json: run npm install there`);
+    const drift = lockDrift(JSON.parse(lock), JSON.parse(readFileSync(join(dir, "package-lock.json"), "utf8")));
+    if (drift.length > 0) {
+      throw new Error(
+        `e2e/next/fixtures/${fixture}/package-lock.json does not match its package.json (${drift.slice(0, 5).join(", ")}): run npm install there`,
+      );
     }
     const want = JSON.parse(readFileSync(join(src, "package.json"), "utf8")).dependencies.next;
     const got = JSON.parse(readFileSync(join(dir, "node_modules/next/package.json"), "utf8")).version;
