@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
 	"github.com/zishang520/socket.io/v3/pkg/types"
@@ -348,14 +349,16 @@ func skipJSONSpace(b []byte, i int) int {
 
 // eventName reads the first element of a JSON array when it is a string.
 func eventName(payload []byte) (string, bool) {
-	// The common case without a JSON decoder: ["name", with no escapes.
+	// The common case without a JSON decoder: ["name", in ASCII without
+	// escapes. Anything else may decode to another length (an invalid
+	// UTF-8 byte becomes the 3-byte U+FFFD), so encoding/json decides.
 	i := skipJSONSpace(payload, 0)
 	if i < len(payload) && payload[i] == '[' {
 		i = skipJSONSpace(payload, i+1)
 		if i < len(payload) && payload[i] == '"' {
 			for j := i + 1; j < len(payload); j++ {
-				if payload[j] == '\\' {
-					break // escapes: let encoding/json decode it
+				if c := payload[j]; c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+					break
 				}
 				if payload[j] == '"' {
 					return string(payload[i+1 : j]), true
