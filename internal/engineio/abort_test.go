@@ -215,3 +215,29 @@ func TestHandlerFencesWritesAfterReturn(t *testing.T) {
 		t.Fatalf("write after the handler returned: %v, want errDetached", err)
 	}
 }
+
+// The engine's headers start as what the handlers in front of it set and
+// become the response's at the first write.
+func TestEngineWriterHeaders(t *testing.T) {
+	rec := httptest.NewRecorder()
+	rec.Header().Set("Vary", "Origin")
+	ew := newEngineWriter(rec)
+	ew.Header().Add("Vary", "Accept-Encoding")
+	ew.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+	if got := rec.Header().Get("Content-Type"); got != "" {
+		t.Fatalf("engine header reached the response before a write: %q", got)
+	}
+	if _, err := ew.Write([]byte("ok")); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.Header().Values("Vary"); len(got) != 2 || got[0] != "Origin" || got[1] != "Accept-Encoding" {
+		t.Errorf("Vary %q, want [Origin Accept-Encoding]", got)
+	}
+	if got := rec.Header().Get("Content-Type"); got != "text/plain; charset=UTF-8" {
+		t.Errorf("Content-Type %q", got)
+	}
+	ew.detach()
+	if _, err := ew.Write([]byte("late")); !errors.Is(err, errDetached) {
+		t.Errorf("write after detach: %v, want errDetached", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"maps"
 	"net"
 	"net/http"
 	"sync"
@@ -124,28 +125,32 @@ func (e *engineWriter) detach() {
 	}
 }
 
-// Header is the engine's own map: the library writes it from goroutines
+// Header is the engine's own map, a copy of what the handlers in front of
+// the engine set (CORS, say): the library writes it from goroutines
 // net/http knows nothing about.
 func (e *engineWriter) Header() http.Header {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.header == nil {
-		e.header = http.Header{}
+		if e.w != nil {
+			e.header = e.w.Header().Clone()
+		} else {
+			e.header = http.Header{}
+		}
 	}
 	return e.header
 }
 
-// sendHeader copies the engine's headers once; e.mu must be held and e.w
-// set.
+// sendHeader makes the engine's headers the response's, once; e.mu must
+// be held and e.w set.
 func (e *engineWriter) sendHeader() {
-	if e.sent {
+	if e.sent || e.header == nil {
 		return
 	}
 	e.sent = true
 	dst := e.w.Header()
-	for k, v := range e.header {
-		dst[k] = v
-	}
+	clear(dst)
+	maps.Copy(dst, e.header)
 }
 
 func (e *engineWriter) Write(b []byte) (int, error) {
