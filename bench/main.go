@@ -408,7 +408,14 @@ func runProfile(ctx context.Context, env serverEnv, p plan, path string) error {
 		n := p.IdleSizes[len(p.IdleSizes)-1]
 		logf("heap profile of sockside (pid %d) with %d idle websockets", s.PID, n)
 		m, err := runIdle(ctx, s, idleParams{Conns: n, Hold: p.IdleHold, Parallel: 100, Timeout: 20 * time.Second,
-			OnHeld: func() error { return fetchHeapProfile(s, abs) }})
+			OnHeld: func() error {
+				for _, name := range []string{"go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes", "go_memstats_sys_bytes", "process_resident_memory_bytes"} {
+					if v, ok, err := scrapeMetric(s, name); err == nil && ok {
+						logf("  %s: %.1f KiB per connection", name, v/1024/float64(n))
+					}
+				}
+				return fetchHeapProfile(s, abs)
+			}})
 		if err != nil {
 			return err
 		}

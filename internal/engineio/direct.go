@@ -8,12 +8,29 @@ import (
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
+// DirectOptions configure Direct.
+type DirectOptions struct {
+	// Sent, if set, is told the size of each message that went the direct
+	// way (the engine's "packetCreate" does not fire for them).
+	Sent func(bytes int)
+	// Tag hands every "data" listener of a wrapped socket a Message (the
+	// data and the socket) instead of the bare data, so the Socket.IO
+	// layer's decoder learns which connection it decodes for. Only for a
+	// Socket.IO server whose parser unwraps it (sio's does).
+	Tag bool
+}
+
+// Message is what the "data" listeners of a socket from Direct get with
+// DirectOptions.Tag: the message the engine read, and the connection.
+type Message struct {
+	Data any
+	Conn engine.Socket
+}
+
 // Direct returns eng for a Socket.IO server to Bind to: every engine
 // socket its "connection" listeners see is wrapped so that a message the
 // Socket.IO layer writes goes straight to our websocket transport's queue
-// when nothing the engine holds must go first. sent, if set, is told the
-// size of each message that went this way (the engine's "packetCreate"
-// does not fire for them).
+// when nothing the engine holds must go first.
 //
 // Why: every message to every socket went through the engine socket's
 // write path (v3.0.5): a cloned options object and a packet, four event
@@ -25,15 +42,15 @@ import (
 //	opts := socket.DefaultServerOptions() // with SetTransports(Transports())
 //	io := socket.NewServer(nil, opts)
 //	eng := engine.NewServer(opts)
-//	io.Bind(engineio.Direct(eng, nil))
+//	io.Bind(engineio.Direct(eng, engineio.DirectOptions{}))
 //	mux.Handle("/socket.io/", engineio.Handler(eng))
-func Direct(eng engine.BaseServer, sent func(bytes int)) engine.BaseServer {
-	return &directEngine{BaseServer: eng, sent: sent}
+func Direct(eng engine.BaseServer, o DirectOptions) engine.BaseServer {
+	return &directEngine{BaseServer: eng, o: o}
 }
 
 type directEngine struct {
 	engine.BaseServer
-	sent func(int)
+	o DirectOptions
 }
 
 func (d *directEngine) On(evt types.EventName, listeners ...types.EventListener) error {
@@ -44,7 +61,7 @@ func (d *directEngine) On(evt types.EventName, listeners ...types.EventListener)
 	for i, l := range listeners {
 		wrapped[i] = func(args ...any) {
 			if conn, ok := args[0].(engine.Socket); ok {
-				args = append([]any{newDirectSocket(conn, d.sent)}, args[1:]...)
+				args = append([]any{newDirectSocket(conn, d.o)}, args[1:]...)
 			}
 			l(args...)
 		}
@@ -55,10 +72,10 @@ func (d *directEngine) On(evt types.EventName, listeners ...types.EventListener)
 // directSocket is an engine socket whose Write may bypass the engine.
 type directSocket struct {
 	engine.Socket
-	sent func(int)
+	o DirectOptions
 }
 
-func newDirectSocket(conn engine.Socket, sent func(int)) *directSocket {
+func newDirectSocket(conn engine.Socket, o DirectOptions) *directSocket {
 	// The engine switches to the websocket and only then flushes what it
 	// buffered for long-polling; until our writer has had the engine flush
 	// to it, direct writes would overtake that.
@@ -67,7 +84,26 @@ func newDirectSocket(conn engine.Socket, sent func(int)) *directSocket {
 			w.blocked.Add(1)
 		}
 	})
-	return &directSocket{Socket: conn, sent: sent}
+	return &directSocket{Socket: conn, o: o}
+}
+
+// On tags what "data" listeners get, with DirectOptions.Tag. (The wrapper
+// cannot be removed by RemoveListener, which the library calls only once
+// the connection is closing.)
+func (s *directSocket) On(evt types.EventName, listeners ...types.EventListener) error {
+	if evt != "data" || !s.o.Tag {
+		return s.Socket.On(evt, listeners...)
+	}
+	wrapped := make([]types.EventListener, len(listeners))
+	for i, l := range listeners {
+		wrapped[i] = func(args ...any) {
+			if len(args) > 0 {
+				args = append([]any{Message{Data: args[0], Conn: s}}, args[1:]...)
+			}
+			l(args...)
+		}
+	}
+	return s.Socket.On(evt, wrapped...)
 }
 
 // Write is the engine's Write, or the direct way when cb is nil and the
@@ -79,8 +115,8 @@ func (s *directSocket) Write(data io.Reader, opts *packet.Options, cb engine.Sen
 	if cb == nil {
 		if w, ok := s.Socket.Transport().(*websocketTransport); ok {
 			if n, ok := w.sendDirect(data, opts); ok {
-				if s.sent != nil {
-					s.sent(n)
+				if s.o.Sent != nil {
+					s.o.Sent(n)
 				}
 				return s
 			}

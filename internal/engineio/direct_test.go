@@ -19,7 +19,7 @@ func directServer(t *testing.T) (*testServer, chan engine.Socket, *atomic.Int64)
 	srv := newTestServer(t, quiet(fixedVariant.config()))
 	wrapped := make(chan engine.Socket, 4)
 	var direct atomic.Int64
-	_ = Direct(srv.eng, func(int) { direct.Add(1) }).On("connection", func(a ...any) { wrapped <- a[0].(engine.Socket) })
+	_ = Direct(srv.eng, DirectOptions{Sent: func(int) { direct.Add(1) }}).On("connection", func(a ...any) { wrapped <- a[0].(engine.Socket) })
 	return srv, wrapped, &direct
 }
 
@@ -119,7 +119,7 @@ func TestBroadcastFramesCoalesce(t *testing.T) {
 	set := newTransports(testPingSettle, Options{BroadcastCoalesce: time.Hour}) // nothing here waits for the timer
 	srv := newTestServer(t, quiet(serverConfig{transports: set, handler: true}))
 	wrapped := make(chan engine.Socket, 4)
-	_ = Direct(srv.eng, nil).On("connection", func(a ...any) { wrapped <- a[0].(engine.Socket) })
+	_ = Direct(srv.eng, DirectOptions{}).On("connection", func(a ...any) { wrapped <- a[0].(engine.Socket) })
 	c, _ := openWS(t, srv)
 	ds, err := waitFor(wrapped, waitLimit, "the wrapped socket")
 	if err != nil {

@@ -13,7 +13,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
+	engine "github.com/zishang520/socket.io/servers/engine/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
+
+	"github.com/sockside/sockside/internal/engineio"
 )
 
 // Limits bound what one Socket.IO packet from a client may carry, on top of
@@ -70,16 +73,31 @@ type Refused struct {
 
 // NewParser returns the Socket.IO parser with l applied to every decoder;
 // encoding is the library's own.
-func NewParser(l Limits) parser.Parser { return &limitParser{inner: parser.NewParser(), limits: l} }
+func NewParser(l Limits) parser.Parser { return newParser(l, nil) }
+
+// dispatchFunc takes a decoded packet that arrived on conn off the
+// library's path; it reports whether it did.
+type dispatchFunc func(conn engine.Socket, p *parser.Packet) bool
+
+// newParser is NewParser whose decoders first offer each packet to
+// dispatch, once they know their connection (engineio.Message).
+func newParser(l Limits, dispatch dispatchFunc) *limitParser {
+	return &limitParser{inner: parser.NewParser(), limits: l, dispatch: dispatch}
+}
 
 type limitParser struct {
-	inner  parser.Parser
-	limits Limits
+	inner    parser.Parser
+	limits   Limits
+	dispatch dispatchFunc
 }
 
 func (p *limitParser) NewEncoder() parser.Encoder { return p.inner.NewEncoder() }
 
-func (p *limitParser) NewDecoder() parser.Decoder { return newLimitDecoder(p.limits) }
+func (p *limitParser) NewDecoder() parser.Decoder {
+	d := newLimitDecoder(p.limits)
+	d.dispatch = p.dispatch
+	return d
+}
 
 // limitDecoder wraps the library's decoder. Text packets are checked before
 // the library decodes them; an event over a limit is handed to the library
@@ -91,8 +109,10 @@ func (p *limitParser) NewDecoder() parser.Decoder { return newLimitDecoder(p.lim
 type limitDecoder struct {
 	types.EventEmitter
 
-	inner  parser.Decoder
-	limits Limits
+	inner    parser.Decoder
+	limits   Limits
+	dispatch dispatchFunc  // may take decoded packets before the library
+	conn     engine.Socket // from the first engineio.Message; under mu
 
 	mu             sync.Mutex
 	refusal        *Refused    // for the packet the library emits next
@@ -120,6 +140,13 @@ const reapNamespace = "\x00attachments-timed-out"
 
 func (d *limitDecoder) Add(data any) error {
 	d.mu.Lock()
+	if m, ok := data.(engineio.Message); ok {
+		data = m.Data
+		if d.conn == nil {
+			d.conn = m.Conn
+		}
+	}
+	conn := d.conn
 	err := d.add(data)
 	out := d.out
 	d.out = nil
@@ -127,6 +154,9 @@ func (d *limitDecoder) Add(data any) error {
 	// Without the lock: a listener may close the connection, which destroys
 	// this decoder.
 	for _, p := range out {
+		if d.dispatch != nil && conn != nil && d.dispatch(conn, p) {
+			continue
+		}
 		d.Emit("decoded", p)
 	}
 	return err

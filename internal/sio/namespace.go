@@ -256,7 +256,7 @@ func (c *Client) Kick(d Disconnect) {
 	c.ns.srv.metrics.Dropped.WithLabelValues(d.Label).Inc()
 	c.Log().Warn("disconnecting socket", "code", d.Code, "reason", d.Reason)
 	_ = c.Socket.Emit(DisconnectEvent, d)
-	c.Client().WriteToEngine(c.ns.srv.IO.Encoder().Encode(&parser.Packet{Type: parser.DISCONNECT, Nsp: c.ns.name}), &socket.WriteOptions{})
+	c.send(&parser.Packet{Type: parser.DISCONNECT})
 	time.AfterFunc(kickGrace, func() { c.Enqueue(func() { c.Socket.Disconnect(false) }) })
 }
 
@@ -367,6 +367,7 @@ func (n *Namespace) connect(s *socket.Socket) {
 	})
 	_ = s.On("disconnect", func(a ...any) {
 		reason, _ := a[0].(string)
+		srv.unregisterEvents(c)
 		c.setTransport("")
 		c.Log().Debug("socket disconnected", "reason", reason)
 		roomsMu.Lock()
@@ -383,6 +384,7 @@ func (n *Namespace) connect(s *socket.Socket) {
 	for _, fn := range n.onConnect {
 		fn(c)
 	}
+	srv.registerEvents(c)
 	// The socket is registered and its handlers are in place: the client
 	// may now learn it is connected (see engineio.Ready).
 	engineio.Ready(conn)
@@ -417,11 +419,13 @@ func (c *Client) setTransport(t string) {
 	c.transport, c.gone = t, t == ""
 }
 
-// admit is the per-socket event middleware, and the dispatcher: it counts
-// the event, applies the rate limit, answers unknown events that asked for
-// an ack, and queues the handler. It runs on the connection's reader;
-// handlers and refusals go through the socket's serial queue so they are
-// answered in the order the events came.
+// admit is the dispatcher, for events from the decoder (Server.dispatch)
+// and, as the socket's event middleware, for those on the library's path:
+// it counts the event, applies the rate limit, answers unknown events that
+// asked for an ack, and runs the handler. Both callers run one event of a
+// socket at a time, in the order they came (the connection's reader, or
+// the socket's task queue), so handlers and refusals run right here and
+// are answered in that order.
 //
 // It never passes the event on (the library would look it up among the
 // socket's listeners): one lookup in the namespace's handler map replaces a
@@ -439,7 +443,7 @@ func (n *Namespace) admit(c *Client, args []any) {
 	refuse := func(label, msg string) {
 		srv.metrics.Dropped.WithLabelValues(label).Inc()
 		if ack != nil {
-			c.Enqueue(func() { ack([]any{ErrorAck{Error: msg}}, nil) })
+			ack([]any{ErrorAck{Error: msg}}, nil)
 		}
 	}
 	switch c.limiter.Check(time.Now()) {
@@ -447,7 +451,7 @@ func (n *Namespace) admit(c *Client, args []any) {
 		refuse("rate_limited", "rate limited")
 		return
 	case ratelimit.Disconnect:
-		c.Enqueue(func() { c.Kick(DisconnectRateLimit) })
+		c.Kick(DisconnectRateLimit)
 		return
 	}
 	if r, ok := args[0].(Refused); ok {
@@ -459,11 +463,9 @@ func (n *Namespace) admit(c *Client, args []any) {
 		refuse("unknown_event", fmt.Sprintf("unknown event %q", name))
 		return
 	}
-	c.Enqueue(func() {
-		if c.Socket.Connected() { // as the library's dispatch: nothing runs after the disconnect
-			n.run(c, h, args[1:])
-		}
-	})
+	if c.Socket.Connected() { // as the library's dispatch: nothing runs after the disconnect
+		n.run(c, h, args[1:])
+	}
 }
 
 // ErrorAck is the ack of a refused or failed request.

@@ -55,6 +55,7 @@ type Server struct {
 
 	draining atomic.Bool
 	inflight inflight
+	sockets  sync.Map // eventKey -> *Client whose events skip the library's queue (see dispatch)
 
 	mu         sync.Mutex
 	namespaces map[string]*Namespace
@@ -80,7 +81,7 @@ func New(o Options) *Server {
 	opts.SetPingTimeout(cfg.PingTimeout)
 	opts.SetMaxHttpBufferSize(cfg.MaxPayload)
 	opts.SetConnectTimeout(cfg.ConnectTimeout)
-	opts.SetParser(NewParser(limitsFrom(cfg.MaxJSONDepth, cfg.MaxEventName, cfg.MaxAttachments, cfg.MaxPayload, cfg.AttachmentTimeout)))
+	opts.SetParser(newParser(limitsFrom(cfg.MaxJSONDepth, cfg.MaxEventName, cfg.MaxAttachments, cfg.MaxPayload, cfg.AttachmentTimeout), s.dispatch))
 	opts.SetServeClient(false)
 	opts.SetCors(origin.NewPolicy(cfg.CORSOrigins).SocketIOCors())
 	opts.SetAllowRequest(func(*types.HttpContext) error {
@@ -107,11 +108,15 @@ func New(o Options) *Server {
 
 	s.IO = socket.NewServer(nil, opts)
 	// What IO.ServeHandler does, with the engine bound through
-	// engineio.Direct: messages skip the engine's write path when they can.
+	// engineio.Direct: messages skip the engine's write path when they can,
+	// and the decoders learn their connection.
 	eopts := socket.DefaultServerOptions()
 	eopts.Assign(opts)
 	eng := engine.NewServer(eopts)
-	s.IO.Bind(engineio.Direct(eng, func(n int) { s.metrics.BytesOut.Add(float64(n)) }))
+	s.IO.Bind(engineio.Direct(eng, engineio.DirectOptions{
+		Sent: func(n int) { s.metrics.BytesOut.Add(float64(n)) },
+		Tag:  true, // for the decoders' dispatch
+	}))
 	s.handler = eng
 	// On the engine itself: only the Socket.IO layer needs the wrapped
 	// sockets. After its own "connection" listener (see engineio.Ready).
