@@ -179,6 +179,7 @@ func runEcho(ctx context.Context, s *server, p echoParams) (metrics, error) {
 		stopped   atomic.Bool
 		acks      atomic.Int64
 		errs      atomic.Int64
+		firstErr  atomic.Value // the first emit error, for the log
 		hist      = &Hist{}
 	)
 	body := `["echo"` + p.Payload
@@ -189,7 +190,9 @@ func runEcho(ctx context.Context, s *server, p echoParams) (metrics, error) {
 		}
 		c.sentAt.Store(now())
 		if err := c.c.Emit(int(c.id.Add(1)), body); err != nil {
-			errs.Add(1)
+			if errs.Add(1) == 1 {
+				firstErr.Store(err)
+			}
 		}
 	}
 	o := dialOptions{Addr: s.Addr, Path: "/socket.io/", Namespace: "/", Timeout: p.Timeout}
@@ -253,6 +256,9 @@ func runEcho(ctx context.Context, s *server, p echoParams) (metrics, error) {
 	held := alive(cs)
 	closeAll(cs)
 	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		logf("  %d emits failed, the first: %v", errs.Load(), err)
+	}
 	n := acks.Load()
 	if n == 0 {
 		return nil, errors.New("no ack arrived")
