@@ -81,6 +81,9 @@ func TestQuickSmoke(t *testing.T) {
 					t.Errorf("broadcast step %+v: nothing measured", st)
 				}
 			}
+			if m["missing"] != 0 {
+				t.Errorf("broadcast: %v deliveries never arrived (%v)", m["missing"], steps)
+			}
 		case "slow":
 			// The stuck receiver's deliveries are not counted: nothing is
 			// missing from the others'.

@@ -49,6 +49,7 @@ func (r *Results) rowSpecs() []rowSpec {
 		rowSpec{"broadcast: p50 / p99 at 100 msg/s (ms)", "broadcast", "p50_ms_100|p99_ms_100", false},
 		rowSpec{"broadcast: server CPU per delivery at 10 msg/s (us)", "broadcast", "cpu_us_per_delivery_10", false},
 		rowSpec{fmt.Sprintf("broadcast: set-up, %s joins with presence (s)", count(p.Receivers)), "broadcast", "setup_s", false},
+		rowSpec{"broadcast: deliveries of the clean steps that never arrived", "broadcast", "missing", false},
 		rowSpec{fmt.Sprintf("polling echo, %d clients: acks/s", p.PollClients), "polling", "acks_per_s", true},
 		rowSpec{"polling echo: p99 latency (ms)", "polling", "p99_ms", false},
 		rowSpec{"polling echo: server CPU per ack (us)", "polling", "cpu_us_per_ack", false},

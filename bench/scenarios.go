@@ -319,6 +319,11 @@ type Step struct {
 	Max         float64 `json:"max_ms"`
 	CPUPerDeliv float64 `json:"cpu_us_per_delivery,omitempty"`
 	Clean       bool    `json:"clean"`
+	// Late arrived after the step's drain wait (counted as loss in Loss);
+	// Missing had still not arrived once the ramp was over and a second
+	// wait passed: lost for good.
+	Late    int64 `json:"late"`
+	Missing int64 `json:"missing"`
 }
 
 type stepStat struct {
@@ -554,11 +559,25 @@ func runBroadcast(ctx context.Context, s *server, p broadcastParams) (metrics, [
 	if w != nil {
 		w.stop()
 	}
+	// A delivery missing at its step's check may only be late: the
+	// receivers go on counting, so look again once the ramp is over.
+	var missing int64
+	for k := range out {
+		st := steps[k+1]
+		waitCount(ctx, &st.received, out[k].Expected, p.Drain)
+		final := st.received.Load()
+		out[k].Late, out[k].Missing = final-out[k].Received, out[k].Expected-final
+		if out[k].Clean {
+			missing += out[k].Missing
+		}
+	}
 	m := metrics{
 		"best_rate":  best,
 		"setup_s":    setup.Seconds(),
 		"dropped":    float64(len(counted) - alive(counted)),
 		"sender_ack": float64(acks.Load()),
+		// Deliveries of the clean steps that never arrived.
+		"missing": float64(missing),
 	}
 	if w != nil {
 		w.addTo(m, s)

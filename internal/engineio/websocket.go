@@ -490,7 +490,10 @@ func (w *websocketTransport) write() {
 			return
 		}
 		batch, sends := w.out, w.sends
-		w.out, w.sends = w.spare[:0], 0
+		// The spare becomes the queue: it must stop being the spare, or a
+		// batch too big to keep would leave it there, and the next round
+		// would take it as the queue again while writing it.
+		w.out, w.sends, w.spare = w.spare[:0], 0, nil
 		if w.coalesce > 0 {
 			w.lastWrite = time.Now()
 		}

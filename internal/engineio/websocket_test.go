@@ -7,6 +7,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
@@ -88,5 +91,50 @@ func TestEngineWriterLetsGoOnHijack(t *testing.T) {
 	}
 	if err, _ := waitFor(hijacked, waitLimit, "the hijack"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Every frame reaches a peer that reads slower than the server writes, in
+// order and once, also when the writer's batches outgrow the spare it
+// keeps (maxSpareFrames): the next batch must never share an array with
+// the queue the senders append to.
+func TestEveryFrameArrivesThroughBigBatches(t *testing.T) {
+	srv := newTestServer(t, quiet(fixedVariant.config()))
+	// Not the test client: its reader gives up past 64 buffered frames.
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.url, "http")+"?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	read := func() (string, error) {
+		_ = conn.SetReadDeadline(time.Now().Add(waitLimit))
+		_, b, err := conn.ReadMessage()
+		return string(b), err
+	}
+	if f, err := read(); err != nil || !strings.HasPrefix(f, "0{") {
+		t.Fatalf("open packet: %q, %v", f, err)
+	}
+	es, err := waitFor(srv.conns, waitLimit, "the engine's socket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const messages = 20000
+	pad := strings.Repeat("x", 1000)
+	got := make(chan error, 1)
+	go func() {
+		for i := range messages {
+			want := fmt.Sprintf("4m%d %s", i, pad)
+			if f, err := read(); err != nil || f != want {
+				got <- fmt.Errorf("message %d: %.20q, %v", i, f, err)
+				return
+			}
+		}
+		got <- nil
+	}()
+	for i := range messages {
+		es.Send(types.NewStringBufferString(fmt.Sprintf("m%d %s", i, pad)), nil, nil)
+	}
+	if err, werr := waitFor(got, 4*waitLimit, "every message"); werr != nil || err != nil {
+		t.Fatal(err, werr)
 	}
 }
