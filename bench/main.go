@@ -11,6 +11,7 @@
 //	go run ./bench -quick     # a smoke run in under 2 minutes
 //	go run ./bench -full      # adds 19,500 idle connections
 //	go run ./bench -scenarios slow   # only the stuck-receiver comparison
+//	go run ./bench -scenarios next   # sockside's echo direct and through next start
 //	go run ./bench -profile cpu.pprof  # CPU profile of sockside during the broadcast ramp (-scenarios echo: the echo; -scenarios idle: a heap profile of idle connections)
 //
 // It writes results.md, results.json and broadcast-latency.png to -out.
@@ -62,6 +63,8 @@ type plan struct {
 	SlowStep       time.Duration `json:"slow_step_ns,omitempty"`
 	SlowText       int           `json:"slow_text,omitempty"`
 	SlowSendBuffer int64         `json:"slow_send_buffer,omitempty"`
+
+	root string // the module root (the next scenario builds web/ there)
 }
 
 func defaultPlan(quick, full bool) plan {
@@ -121,6 +124,9 @@ func defaultPlan(quick, full bool) plan {
 // is measured where it can show (echo, broadcast), not on idle memory or a
 // stuck receiver.
 func runsOn(kind, scenario string) bool {
+	if scenario == "next" {
+		return kind == kindSockside // Next's proxy in front of sockside, against sockside alone
+	}
 	if kind == kindRecovery {
 		return scenario == "echo" || scenario == "broadcast"
 	}
@@ -152,7 +158,7 @@ func run() error {
 		full      = flag.Bool("full", false, "add 19,500 idle connections, held through two ping cycles")
 		reps      = flag.Int("reps", 0, "repetitions (default 3, -quick 1)")
 		servers   = flag.String("servers", "", "comma-separated: node, sockside, sockside-recovery")
-		scenarios = flag.String("scenarios", "", "comma-separated: idle, echo, broadcast, polling (the default run), slow (on request only: the broadcast at -slow-rate with 4 KB texts, without and then with one receiver that stops reading)")
+		scenarios = flag.String("scenarios", "", "comma-separated: idle, echo, broadcast, polling (the default run); on request only: slow (the broadcast at -slow-rate with 4 KB texts, without and then with one receiver that stops reading), next (sockside's websocket and polling echo direct and through next start of web/)")
 		receivers = flag.Int("receivers", 0, "broadcast receivers (default 1000, -quick 200)")
 		rates     = flag.String("rates", "", "broadcast ramp, msg/s, comma-separated")
 		slowRate  = flag.Int("slow-rate", 0, "slow scenario: broadcast rate, msg/s (default 50)")
@@ -229,6 +235,7 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(bin)
+	p.root = root
 	env := serverEnv{
 		Root: root, BinDir: bin, CacheDir: filepath.Join(cache, "sockside-bench"),
 		PingInterval: p.PingInterval, PingTimeout: p.PingTimeout, SelfExe: self,
@@ -368,6 +375,11 @@ func runScenario(ctx context.Context, s *server, p plan, scenario, base string) 
 			Receivers: p.Receivers, Rates: p.Rates, Step: p.Step, Drain: p.Drain, Timeout: timeout * 3,
 			MaxLoss: 0.01, MaxP99: time.Second,
 		})
+	case "next":
+		ep := echoParams{Clients: p.EchoClients, Warmup: p.EchoWarmup, Duration: p.EchoDuration,
+			Timeout: timeout, Payload: `,"hello from the bench, 32 bytes"]`}
+		m, err := runNext(ctx, s, filepath.Join(p.root, "web"), ep)
+		return m, nil, err
 	case "slow":
 		bp := broadcastParams{
 			Receivers: p.Receivers, Rates: []int{p.SlowRate}, Step: p.SlowStep, Drain: p.Drain, Timeout: timeout * 3,

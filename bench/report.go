@@ -53,6 +53,13 @@ func (r *Results) rowSpecs() []rowSpec {
 		rowSpec{fmt.Sprintf("polling echo, %d clients: acks/s", p.PollClients), "polling", "acks_per_s", true},
 		rowSpec{"polling echo: p99 latency (ms)", "polling", "p99_ms", false},
 		rowSpec{"polling echo: server CPU per ack (us)", "polling", "cpu_us_per_ack", false},
+		// The next scenario (only when asked for; rows without runs drop out).
+		rowSpec{fmt.Sprintf("next: websocket echo, %d clients, acks/s direct / through next start", p.EchoClients), "next", "ws_direct_acks_per_s|ws_next_acks_per_s", true},
+		rowSpec{"next: websocket echo p99 direct / through next start (ms)", "next", "ws_direct_p99_ms|ws_next_p99_ms", false},
+		rowSpec{"next: websocket acks/s through next start ÷ direct", "next", "ws_next_ratio", true},
+		rowSpec{fmt.Sprintf("next: polling echo, %d clients, acks/s direct / through next start", p.EchoClients), "next", "poll_direct_acks_per_s|poll_next_acks_per_s", true},
+		rowSpec{"next: polling echo p99 direct / through next start (ms)", "next", "poll_direct_p99_ms|poll_next_p99_ms", false},
+		rowSpec{"next: polling acks/s through next start ÷ direct", "next", "poll_next_ratio", true},
 		// The slow scenario (only when asked for; rows without runs drop out).
 		rowSpec{fmt.Sprintf("slow consumer, %s receivers at %d msg/s of %d-byte texts for %v: p50 / p99 without a stuck receiver (ms)",
 			count(p.Receivers), p.SlowRate, p.SlowText, p.SlowStep), slowBase, "p50_ms|p99_ms", false},
