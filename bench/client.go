@@ -6,7 +6,6 @@ package main
 // generator, is what runs out first.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -334,10 +333,11 @@ func (p *pollConn) post(ctx context.Context, body []byte) error {
 	if err != nil {
 		return err
 	}
-	_, _ = io.Copy(io.Discard, bufio.NewReader(resp.Body))
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("POST: HTTP %d", resp.StatusCode)
+		return fmt.Errorf("POST: HTTP %d %q", resp.StatusCode, answer)
 	}
 	return nil
 }
