@@ -97,10 +97,14 @@ func (s *directSocket) On(evt types.EventName, listeners ...types.EventListener)
 	wrapped := make([]types.EventListener, len(listeners))
 	for i, l := range listeners {
 		wrapped[i] = func(args ...any) {
-			if len(args) > 0 {
-				args = append([]any{Message{Data: args[0], Conn: s}}, args[1:]...)
+			switch len(args) {
+			case 0:
+				l()
+			case 1: // what the engine emits: no slice to build per message
+				l(Message{Data: args[0], Conn: s})
+			default:
+				l(append([]any{Message{Data: args[0], Conn: s}}, args[1:]...)...)
 			}
-			l(args...)
 		}
 	}
 	return s.Socket.On(evt, wrapped...)
