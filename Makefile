@@ -81,7 +81,7 @@ FUZZ_TARGETS := \
 	./internal/sio:FuzzSocketDecoder \
 	./internal/plainws:FuzzHandle \
 	./internal/emitapi:FuzzDecode \
-	./internal/config:FuzzLoad
+	./config:FuzzLoad
 .PHONY: fuzz-short
 fuzz-short:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sockside/sockside/internal/config"
+	"github.com/sockside/sockside/config"
 )
 
 // TestQuickSmoke runs a tiny version of every scenario against sockside's

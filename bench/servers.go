@@ -26,7 +26,7 @@ import (
 	"time"
 
 	"github.com/sockside/sockside/internal/app"
-	"github.com/sockside/sockside/internal/config"
+	"github.com/sockside/sockside/config"
 )
 
 // Server kinds the bench can start.

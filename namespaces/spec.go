@@ -4,7 +4,7 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/sockside/sockside/internal/config"
+	"github.com/sockside/sockside/config"
 	"github.com/sockside/sockside/internal/metrics"
 	"github.com/sockside/sockside/internal/sio"
 )

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sockside/sockside/internal/config"
+	"github.com/sockside/sockside/config"
 )
 
 // TestMain keeps the developer's environment out of the tests: the

@@ -12,7 +12,7 @@ import (
 	"syscall"
 
 	"github.com/sockside/sockside/internal/app"
-	"github.com/sockside/sockside/internal/config"
+	"github.com/sockside/sockside/config"
 )
 
 func main() {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/sockside/sockside/internal/auth"
 	"github.com/sockside/sockside/internal/cluster"
-	"github.com/sockside/sockside/internal/config"
+	"github.com/sockside/sockside/config"
 	"github.com/sockside/sockside/internal/emitapi"
 	"github.com/sockside/sockside/internal/engineio"
 	"github.com/sockside/sockside/internal/handshake"

@@ -28,7 +28,7 @@ import (
 	rsa "github.com/zishang520/socket.io/adapters/redis/v3/adapter"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 
-	"github.com/sockside/sockside/internal/config"
+	"github.com/sockside/sockside/config"
 	"github.com/sockside/sockside/internal/metrics"
 )
 

@@ -25,7 +25,7 @@ import (
 	"github.com/zishang520/socket.io/servers/socket/v3"
 
 	"github.com/sockside/sockside/internal/cluster"
-	"github.com/sockside/sockside/internal/config"
+	"github.com/sockside/sockside/config"
 	"github.com/sockside/sockside/internal/engineio"
 	"github.com/sockside/sockside/internal/metrics"
 	"github.com/sockside/sockside/internal/sio"

@@ -19,7 +19,7 @@ import (
 	rsa "github.com/zishang520/socket.io/adapters/redis/v3/adapter"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 
-	"github.com/sockside/sockside/internal/config"
+	"github.com/sockside/sockside/config"
 )
 
 // bareStreams is the library's streams adapter as the issue measured it.

@@ -10,7 +10,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/sockside/sockside/internal/config"
+	"github.com/sockside/sockside/config"
 )
 
 // Events to an admitted socket reach their handler from the decoder, on

@@ -9,7 +9,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
 
-	"github.com/sockside/sockside/internal/config"
+	"github.com/sockside/sockside/config"
 )
 
 // nested returns a JSON value nested depth levels deep ([[...[1]...]]).

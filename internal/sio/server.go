@@ -23,7 +23,7 @@ import (
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
 	"github.com/sockside/sockside/internal/auth"
-	"github.com/sockside/sockside/internal/config"
+	"github.com/sockside/sockside/config"
 	"github.com/sockside/sockside/internal/engineio"
 	"github.com/sockside/sockside/internal/metrics"
 	"github.com/sockside/sockside/internal/origin"

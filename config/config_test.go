@@ -504,7 +504,7 @@ const (
 // this keeps them from drifting apart. Regenerate the block with
 // fmt.Print(config.Table()) and paste it between the markers.
 func TestReadmeConfigTableInSync(t *testing.T) {
-	const path = "../../README.md"
+	const path = "../README.md"
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		t.Skipf("%s does not exist yet", path)
