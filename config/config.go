@@ -58,7 +58,8 @@ type Config struct {
 	TrustedProxies    []string      `env:"SOCKET_TRUSTED_PROXIES" default:"127.0.0.0/8,::1" doc:"Comma-separated IPs or CIDRs of proxies whose X-Forwarded-For names the client for SOCKET_HANDSHAKE_RATE; a request from one without X-Forwarded-For is not limited (Next's rewrite sends none). none: trust no peer."`
 	ReadHeaderTimeout time.Duration `env:"SOCKET_READ_HEADER_TIMEOUT" default:"10s" doc:"Longest time a client may take to send a request's headers (slowloris guard); then the TCP connection is closed."`
 
-	FeedInterval time.Duration `env:"FEED_INTERVAL" default:"3s" doc:"Period of the /feed namespace's order push."`
+	Demo         bool          `env:"SOCKET_DEMO" default:"off" doc:"on: serve the demo namespaces (/ echo, /chat, /feed) and /ws. off: no namespace of the server's own; applications register theirs. make dev and the demo app turn it on."`
+	FeedInterval time.Duration `env:"FEED_INTERVAL" default:"3s" doc:"Period of the demo's /feed order push."`
 	RedisURL     string        `env:"REDIS_URL" default:"" doc:"Redis for multi-node scale-out. Empty: single node, in memory."`
 	Adapter      string        `env:"SOCKET_ADAPTER" default:"" doc:"With REDIS_URL: streams or pubsub. Empty: streams when recovery is on (only streams persists sessions across nodes), else pubsub."`
 	RedisPrefix  string        `env:"REDIS_PREFIX" default:"socket.io" doc:"Key and channel prefix shared with Node's @socket.io adapters and emitter."`
@@ -112,6 +113,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	return c, nil
 }
 
+// switches are the spellings a boolean setting accepts.
+var switches = map[string]bool{"on": true, "off": false, "true": true, "false": false, "1": true, "0": false, "yes": true, "no": false}
+
 var (
 	durationType = reflect.TypeFor[time.Duration]()
 	levelType    = reflect.TypeFor[slog.Level]()
@@ -131,6 +135,12 @@ func setField(f reflect.Value, raw string) error {
 			return errors.New("not a log level (debug, info, warn, error)")
 		}
 		f.SetInt(int64(l))
+	case f.Kind() == reflect.Bool:
+		on, ok := switches[strings.ToLower(raw)]
+		if !ok {
+			return errors.New("not on or off")
+		}
+		f.SetBool(on)
 	case f.Kind() == reflect.String:
 		f.SetString(raw)
 	case f.Kind() == reflect.Int || f.Kind() == reflect.Int64:

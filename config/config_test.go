@@ -76,6 +76,7 @@ func TestDefault(t *testing.T) {
 		TrustedProxies:    []string{"127.0.0.0/8", "::1"},
 		ReadHeaderTimeout: 10 * time.Second,
 
+		Demo:         false,
 		FeedInterval: 3 * time.Second,
 		RedisURL:     "",
 		Adapter:      "",
@@ -161,6 +162,9 @@ func TestLoadParsesEveryVariable(t *testing.T) {
 			return err == nil && len(p) == 3 && p[0].String() == "10.0.0.0/8" && p[1].String() == "192.168.1.7/32" && p[2].String() == "172.16.0.1/32"
 		}},
 		{"SOCKET_READ_HEADER_TIMEOUT", "1s", func(c Config) bool { return c.ReadHeaderTimeout == time.Second }},
+		{"SOCKET_DEMO", "on", func(c Config) bool { return c.Demo }},
+		{"SOCKET_DEMO", "TRUE", func(c Config) bool { return c.Demo }},
+		{"SOCKET_DEMO", "off", func(c Config) bool { return !c.Demo }},
 		{"FEED_INTERVAL", "250ms", func(c Config) bool { return c.FeedInterval == 250*time.Millisecond }},
 		{"REDIS_URL", "redis://localhost:6379/0", func(c Config) bool { return c.RedisURL == "redis://localhost:6379/0" }},
 		{"REDIS_URL", "rediss://user:pw@cache:6380", func(c Config) bool { return c.RedisURL == "rediss://user:pw@cache:6380" }},
@@ -251,6 +255,7 @@ func TestLoadRejectsInvalidValues(t *testing.T) {
 		{"SOCKET_TRUSTED_PROXIES", "10.0.0.0/33"},
 		{"SOCKET_TRUSTED_PROXIES", "none,10.0.0.1"},
 		{"SOCKET_READ_HEADER_TIMEOUT", "0s"},
+		{"SOCKET_DEMO", "enabled"},
 		{"FEED_INTERVAL", "3"},
 		{"FEED_INTERVAL", "0s"},
 		{"REDIS_URL", "localhost:6379"},
