@@ -505,11 +505,11 @@ const (
 	readmeEnd   = "<!-- config-table:end -->"
 )
 
-// The README documents the configuration with the table Table() renders;
+// docs/configuration.md documents the configuration with the table Table() renders;
 // this keeps them from drifting apart. Regenerate the block with
 // fmt.Print(config.Table()) and paste it between the markers.
 func TestReadmeConfigTableInSync(t *testing.T) {
-	const path = "../README.md"
+	const path = "../docs/configuration.md"
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		t.Skipf("%s does not exist yet", path)
@@ -523,7 +523,7 @@ func TestReadmeConfigTableInSync(t *testing.T) {
 	}
 	want := strings.TrimSpace(Table())
 	if block != want {
-		t.Errorf("%s: the configuration table between %s and %s is out of date.\n--- README has:\n%s\n--- config.Table() renders (paste this):\n%s",
+		t.Errorf("%s: the configuration table between %s and %s is out of date.\n--- the page has:\n%s\n--- config.Table() renders (paste this):\n%s",
 			path, readmeBegin, readmeEnd, block, want)
 	}
 }
