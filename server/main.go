@@ -34,7 +34,7 @@ func run() error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	for _, w := range cfg.Warnings() {
+	for _, w := range append(cfg.Warnings(), config.UnknownVariables(".env")...) {
 		log.Warn(w)
 	}
 
