@@ -67,7 +67,7 @@ func readPackageJSON(path string) (packageJSON, error) {
 func detectApp(dir, shown string) (nextApp, error) {
 	app := nextApp{dir: dir, shown: shown}
 	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
-		return app, fmt.Errorf("no Next.js app at %s: no such folder (pass -dir)", shown)
+		return app, fmt.Errorf("no Next.js app at %s: no such folder (pass -dir: the app's folder, . for the current one)", shown)
 	}
 	pkg, err := readPackageJSON(filepath.Join(dir, "package.json"))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -160,8 +160,12 @@ func (app nextApp) path(name string) string {
 	return filepath.Join(app.dir, filepath.FromSlash(name))
 }
 
-// show is the app's file name as the report names it.
+// show is the app's file name as the report names it: as it is when the
+// app is the working folder (-dir .).
 func (app nextApp) show(name string) string {
+	if app.shown == "." {
+		return name
+	}
 	return pathJoin(app.shown, name)
 }
 

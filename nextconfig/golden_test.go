@@ -27,12 +27,12 @@ func TestGolden(t *testing.T) {
 	for _, f := range fixtures {
 		t.Run(f.Name(), func(t *testing.T) {
 			root, c := setupFixture(t, f.Name())
-			web := filepath.Join(root, "web")
+			web, wd := filepath.Join(root, "web"), filepath.Join(root, c.cwd)
 			before := snapshot(t, web)
-			code, stdout, stderr := runIn(root, c.args...)
+			code, stdout, stderr := runIn(wd, c.args...)
 			after := snapshot(t, web)
 
-			got := map[string]string{"output.txt": transcript(c.args, code, stdout, stderr)}
+			got := map[string]string{"output.txt": transcript(c, code, stdout, stderr)}
 			for name, data := range changed(before, after) {
 				got["web/"+name] = data
 			}
@@ -47,14 +47,14 @@ func TestGolden(t *testing.T) {
 			}
 			sameFiles(t, "golden "+golden, snapshot(t, golden), got)
 
-			again, stdout2, stderr2 := runIn(root, c.args...)
+			again, stdout2, stderr2 := runIn(wd, c.args...)
 			sameFiles(t, "second run", after, snapshot(t, web))
 			if again != code || strings.Contains(stdout2, "created") || strings.Contains(stdout2, "updated") || strings.Contains(stdout2, "removed") {
 				t.Errorf("second run (exit %d) is not a no-op:\n%s%s", again, stdout2, stderr2)
 			}
 
 			checkArgs := append([]string{"-check"}, withoutFlag(c.args, "-write-config")...)
-			checkCode, checkOut, _ := runIn(root, checkArgs...)
+			checkCode, checkOut, _ := runIn(wd, checkArgs...)
 			if wantCode := boolCode(strings.Contains(stdout, "to do:")); checkCode != wantCode {
 				t.Errorf("-check after the run: exit %d, want %d:\n%s", checkCode, wantCode, checkOut)
 			}
@@ -62,9 +62,13 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// transcript is how output.txt records a run.
-func transcript(args []string, code int, stdout, stderr string) string {
-	s := fmt.Sprintf("$ %s\n%s", strings.Join(append([]string{"go", "run", "./nextconfig"}, args...), " "), stdout)
+// transcript is how output.txt records a run of case c.
+func transcript(c fixtureCase, code int, stdout, stderr string) string {
+	command := strings.Join(append([]string{testSelf}, c.args...), " ")
+	if c.cwd != "" {
+		command = "cd " + c.cwd + " && " + command
+	}
+	s := fmt.Sprintf("$ %s\n%s", command, stdout)
 	if stderr != "" {
 		s += "[stderr]\n" + stderr
 	}

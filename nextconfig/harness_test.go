@@ -23,13 +23,16 @@ func TestMain(m *testing.M) {
 }
 
 // fixtureCase is a fixture's case.txt: lines "args: ...", "next: VERSION"
-// (installed as web/node_modules/next) and "env: NAME=VALUE" (the server's
-// ./.env); "#" starts a comment. node_modules and .env are made by the
-// harness because repositories commonly ignore both.
+// (installed as web/node_modules/next), "env: NAME=VALUE" (the server's
+// ./.env) and "cwd: FOLDER" (the working folder, e.g. web for the app's
+// own; the fixture's root by default); "#" starts a comment. node_modules
+// and .env are made by the harness because repositories commonly ignore
+// both.
 type fixtureCase struct {
 	args []string
 	next string
 	env  []string
+	cwd  string
 }
 
 func readCase(t *testing.T, path string) fixtureCase {
@@ -49,6 +52,8 @@ func readCase(t *testing.T, path string) fixtureCase {
 			c.next = value
 		case "env":
 			c.env = append(c.env, value)
+		case "cwd":
+			c.cwd = value
 		default:
 			if line != "" && !strings.HasPrefix(line, "#") {
 				t.Fatalf("%s: unknown line %q", path, line)
@@ -58,8 +63,8 @@ func readCase(t *testing.T, path string) fixtureCase {
 	return c
 }
 
-// setupFixture lays testdata/fixtures/name out in a fresh folder, the
-// working folder of the run: the app in web/, the server's .env beside it.
+// setupFixture lays testdata/fixtures/name out in a fresh folder: the app
+// in web/, the server's .env in the working folder of the run, root/c.cwd.
 func setupFixture(t *testing.T, name string) (root string, c fixtureCase) {
 	t.Helper()
 	src := filepath.Join("testdata", "fixtures", name)
@@ -72,7 +77,7 @@ func setupFixture(t *testing.T, name string) (root string, c fixtureCase) {
 		writeFile(t, filepath.Join(root, "web", "node_modules", "next", "package.json"), `{"name": "next", "version": "`+c.next+`"}`+"\n")
 	}
 	if c.env != nil {
-		writeFile(t, filepath.Join(root, ".env"), strings.Join(c.env, "\n")+"\n")
+		writeFile(t, filepath.Join(root, c.cwd, ".env"), strings.Join(c.env, "\n")+"\n")
 	}
 	return root, c
 }
@@ -87,10 +92,14 @@ func writeFile(t *testing.T, path, data string) {
 	}
 }
 
+// testSelf is how the tests' runs name nextconfig in the files they write,
+// as go run ./nextconfig does in sockside's checkout.
+const testSelf = "go run ./nextconfig"
+
 // runIn runs nextconfig in root and returns its exit status and output.
 func runIn(root string, args ...string) (code int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
-	code = run(args, root, &out, &errOut)
+	code = run(args, root, testSelf, &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 

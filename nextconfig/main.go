@@ -7,18 +7,29 @@
 // It renders the model in package rewrite for the app's Next version into
 // a config plugin (withSocketIO), the trailing-slash middleware or proxy
 // that the plugin needs, and optionally an instrumentation hook that starts
-// the server with Next. Run it from the repository root, where the server
-// reads its .env:
+// the server with Next. Run it from the folder the server runs in, where
+// the server reads its .env: in a Next app's own folder, outside sockside's
+// checkout (templates are built in; nothing is read from the checkout),
+//
+//	go run github.com/sockside/sockside/nextconfig@VERSION -dir .
+//	go run github.com/sockside/sockside/nextconfig@VERSION -dir . -spawn bin/sockside
+//
+// or at the root of sockside's checkout, for its demo app:
 //
 //	go run ./nextconfig -dir web
 //
 // Generated files start with a "Code generated ... DO NOT EDIT." line and
-// are rewritten on every run; the app's own files are never overwritten.
+// the command that regenerates them, and are rewritten on every run; the
+// app's own files are never overwritten.
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
 )
 
 func main() {
@@ -27,5 +38,65 @@ func main() {
 		fmt.Fprintln(os.Stderr, "nextconfig:", err)
 		os.Exit(1)
 	}
-	os.Exit(run(os.Args[1:], wd, os.Stdout, os.Stderr))
+	bi, _ := debug.ReadBuildInfo()
+	os.Exit(run(os.Args[1:], wd, selfCommand(bi, isCheckoutRoot(wd)), os.Stdout, os.Stderr))
+}
+
+// modulePath is sockside's Go module, which nextconfig is a package of.
+const modulePath = "github.com/sockside/sockside"
+
+// selfCommand is how the generated files' headers and -check say to run
+// nextconfig again: in sockside's checkout, go run ./nextconfig (what the
+// demo app's headers and the Makefile's -check use, whichever build wrote
+// them); elsewhere, go run of the module version this build is, which
+// works from any folder; a development build outside the checkout knows
+// no such version, and is named by its name alone.
+func selfCommand(bi *debug.BuildInfo, atCheckoutRoot bool) string {
+	if atCheckoutRoot {
+		return "go run ./nextconfig"
+	}
+	if v := moduleVersion(bi); v != "" {
+		return "go run " + modulePath + "/nextconfig@" + v
+	}
+	return "nextconfig"
+}
+
+// moduleVersion is the version of sockside's module in the build, when it
+// is one that go run can fetch: not "(devel)", not replaced, and without
+// "+dirty" (a build of a modified checkout).
+func moduleVersion(bi *debug.BuildInfo) string {
+	if bi == nil {
+		return ""
+	}
+	m := &bi.Main
+	if m.Path != modulePath {
+		// Built as a dependency of the app's own module (go tool, go run).
+		m = nil
+		for _, d := range bi.Deps {
+			if d.Path == modulePath {
+				m = d
+			}
+		}
+	}
+	if m == nil || m.Replace != nil || !strings.HasPrefix(m.Version, "v") || strings.Contains(m.Version, "+") {
+		return ""
+	}
+	return m.Version
+}
+
+// isCheckoutRoot reports whether dir is the root of sockside's module,
+// where go run ./nextconfig works.
+func isCheckoutRoot(dir string) bool {
+	f, err := os.Open(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	lines := bufio.NewScanner(f)
+	for lines.Scan() {
+		if path, ok := strings.CutPrefix(strings.TrimSpace(lines.Text()), "module "); ok {
+			return strings.Trim(strings.TrimSpace(path), `"`) == modulePath
+		}
+	}
+	return false
 }

@@ -14,7 +14,7 @@ type settings struct {
 	target       string        // the server's URL, without a trailing slash
 	pingInterval time.Duration // SOCKET_PING_INTERVAL
 	pingTimeout  time.Duration // SOCKET_PING_TIMEOUT
-	spawn        string        // -spawn: the server binary, from root; "" for none
+	spawn        string        // -spawn: the server binary, from the app (or absolute); "" for none
 	root         string        // nextconfig's working folder, from the app
 	command      string        // the command line that regenerates the files
 }
@@ -69,7 +69,7 @@ func makePlan(app nextApp, s settings) (plan, error) {
 	switch {
 	case app.config == nil:
 		p.files = append(p.files, appFile{configName, render("next-config", view{
-			Header: createdHeader(s.command), TS: plug.ts, PluginImport: plug.importLine(),
+			Header: createdHeader(s.command), TS: plug.ts, PluginImport: plug.importLine(), DevOrigins: devOrigins(v),
 		})})
 	case plug.wired(app.config.data):
 		p.wired = append(p.wired, app.config.name)
@@ -124,6 +124,18 @@ func makePlan(app nextApp, s settings) (plan, error) {
 		p.wiring = append(p.wiring, wiring{file: *own, howto: instrumentationHowto})
 	}
 	return p, nil
+}
+
+// devOrigins reports whether Next v reads allowedDevOrigins (stable in
+// 15.2.3, backported to 14.2.30); older releases warn about the key.
+func devOrigins(v rewrite.Version) bool {
+	switch v.Major {
+	case 14:
+		return v.Compare(rewrite.Version{Major: 14, Minor: 2, Patch: 30}) >= 0
+	case 15:
+		return v.Compare(rewrite.Version{Major: 15, Minor: 2, Patch: 3}) >= 0
+	}
+	return v.Major > 15
 }
 
 // pluginFile renders withSocketIO for Next version v.

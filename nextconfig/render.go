@@ -26,12 +26,13 @@ type view struct {
 	ProxyTimeoutWhy     string // the comment above proxyTimeout
 	InstrumentationHook bool   // Next 14 with -spawn
 	PluginImport        string // next.config's import of withSocketIO
+	DevOrigins          bool   // next.config sets allowedDevOrigins
 
 	Hook    string // middleware or proxy
 	Matcher string
 
 	Root  string // nextconfig's working folder, from the app
-	Spawn string // the server binary, from Root
+	Spawn string // the server binary, from the app (or absolute)
 }
 
 // render executes the template name (without .tmpl) on v.

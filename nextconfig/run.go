@@ -5,7 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/sockside/sockside/config"
@@ -24,17 +27,23 @@ type options struct {
 	types           string
 }
 
-const usage = `usage: go run ./nextconfig [flags]
+const usage = `usage: nextconfig [flags]
 
 Wires the Next.js app in -dir to the sockside server through Next's rewrite
 table. Run it from the folder the server runs in: the socket path, ping
 settings and default target come from the server's environment and ./.env.
+From a Next app's own folder (it needs nothing of sockside's checkout):
+
+	go run github.com/sockside/sockside/nextconfig@VERSION -dir .
+
+In sockside's checkout, for its demo app: go run ./nextconfig -dir web
 
 `
 
-// run is the command: it returns the exit status (0 done, 1 failed or
-// -check found work, 2 bad usage).
-func run(args []string, wd string, stdout, stderr io.Writer) int {
+// run is the command, run in the folder wd; self is how to run it again,
+// for the generated headers (selfCommand). It returns the exit status (0
+// done, 1 failed or -check found work, 2 bad usage).
+func run(args []string, wd, self string, stdout, stderr io.Writer) int {
 	var o options
 	fs := flag.NewFlagSet("nextconfig", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -44,7 +53,14 @@ func run(args []string, wd string, stdout, stderr io.Writer) int {
 	}
 	fs.StringVar(&o.dir, "dir", "web", "the Next.js app's `folder`")
 	fs.StringVar(&o.target, "target", "", "the server's `URL` as Next reaches it, e.g. http://sockside:3001 in docker\n(default http://SOCKET_HOST:SOCKET_PORT from the server's settings)")
-	fs.StringVar(&o.spawn, "spawn", "", "also write an instrumentation hook that starts the server `binary` (a path from\nthe current folder) when Next starts, so that next dev alone runs both")
+	fs.Func("spawn", "also write an instrumentation hook that starts the server `binary` when Next starts,\nso that next dev alone runs both: its path, relative to -dir or absolute; it runs\nin the current folder and reads the .env there", func(s string) error {
+		// A flag in its place means the value was left out: -spawn -check.
+		if s == "" || strings.HasPrefix(s, "-") {
+			return errors.New("want the server binary's path, relative to -dir or absolute")
+		}
+		o.spawn = s
+		return nil
+	})
 	fs.BoolVar(&o.check, "check", false, "write nothing; print the diff and exit 1 when files are missing or stale (for CI)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "write nothing; print the diff of what would change")
 	fs.BoolVar(&o.writeConfig, "write-config", false, "also wrap an existing next.config's export in withSocketIO, when that change is mechanical")
@@ -61,7 +77,7 @@ func run(args []string, wd string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	done, err := generate(o, wd, stdout, stderr)
+	done, err := generate(o, wd, self, stdout, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "nextconfig:", err)
 		return 1
@@ -74,7 +90,7 @@ func run(args []string, wd string, stdout, stderr io.Writer) int {
 
 // generate does the work of run. It returns false when -check finds the
 // app out of date.
-func generate(o options, wd string, stdout, stderr io.Writer) (bool, error) {
+func generate(o options, wd, self string, stdout, stderr io.Writer) (bool, error) {
 	cfg, err := config.FromEnvironment(filepath.Join(wd, ".env"))
 	if err != nil {
 		return false, fmt.Errorf("the server's settings (environment and ./.env): %w", err)
@@ -106,6 +122,11 @@ func generate(o options, wd string, stdout, stderr io.Writer) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("-dir: %w", err)
 	}
+	if o.spawn != "" {
+		if err := checkSpawn(o.spawn, dir, wd, stderr); err != nil {
+			return false, err
+		}
+	}
 	s := settings{
 		socketPath:   cfg.Path,
 		target:       target,
@@ -113,7 +134,7 @@ func generate(o options, wd string, stdout, stderr io.Writer) (bool, error) {
 		pingTimeout:  cfg.PingTimeout,
 		spawn:        filepath.ToSlash(o.spawn),
 		root:         filepath.ToSlash(root),
-		command:      regenerateCommand(o, shown),
+		command:      regenerateCommand(self, o, shown),
 	}
 	p, err := makePlan(app, s)
 	if err != nil {
@@ -191,10 +212,41 @@ func shownDir(wd, dir string) string {
 	return filepath.ToSlash(dir)
 }
 
-// regenerateCommand is the command line that renders the same files: the
-// flags that shape them, in a fixed order.
-func regenerateCommand(o options, shown string) string {
-	args := []string{"go", "run", "./nextconfig", "-dir", shellQuote(shown)}
+// checkSpawn checks -spawn's binary, a path from the app's folder dir (or
+// absolute), before the hook that starts it is written. One that is not
+// there yet is only warned about: it may be built after the wiring (and
+// -check in CI may run before it is). One that is there relative to the
+// working folder wd but not to the app is an error: the path is the app's.
+func checkSpawn(spawn, dir, wd string, stderr io.Writer) error {
+	path := spawn
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(dir, path)
+	}
+	shown := shownDir(wd, path)
+	info, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if other := filepath.Join(wd, spawn); dir != wd && !filepath.IsAbs(spawn) && exists(other) {
+			if rel, err := filepath.Rel(dir, other); err == nil {
+				return fmt.Errorf("-spawn %s: no file at %s: the path is relative to -dir (did you mean -spawn %s?)", spawn, shown, shellQuote(filepath.ToSlash(rel)))
+			}
+		}
+		fmt.Fprintf(stderr, "nextconfig: warning: -spawn %s: no file at %s yet: Next cannot start the server until it is built there\n", spawn, shown)
+		return nil
+	case err != nil:
+		return fmt.Errorf("-spawn %s: %w", spawn, err)
+	case info.IsDir():
+		return fmt.Errorf("-spawn %s: %s is a folder; want the server binary, relative to -dir or absolute", spawn, shown)
+	case runtime.GOOS != "windows" && info.Mode().Perm()&0o111 == 0:
+		return fmt.Errorf("-spawn %s: %s is not executable", spawn, shown)
+	}
+	return nil
+}
+
+// regenerateCommand is the command line that renders the same files: self
+// and the flags that shape them, in a fixed order.
+func regenerateCommand(self string, o options, shown string) string {
+	args := []string{self, "-dir", shellQuote(shown)}
 	if o.target != "" {
 		args = append(args, "-target", shellQuote(o.target))
 	}

@@ -318,7 +318,7 @@ func TestJSString(t *testing.T) {
 func TestRegenerateCommand(t *testing.T) {
 	o := options{dir: "ignored", target: "http://sockside:3001", spawn: "bin/my server", allowVulnerable: true, check: true, writeConfig: true}
 	want := "go run ./nextconfig -dir apps/web -target http://sockside:3001 -spawn 'bin/my server' -allow-vulnerable-next"
-	if got := regenerateCommand(o, "apps/web"); got != want {
+	if got := regenerateCommand("go run ./nextconfig", o, "apps/web"); got != want {
 		t.Errorf("regenerateCommand = %q, want %q", got, want)
 	}
 	if got := shownDir("/repo", "/elsewhere/web"); got != "/elsewhere/web" {

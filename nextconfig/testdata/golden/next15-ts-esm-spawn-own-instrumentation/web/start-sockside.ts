@@ -3,10 +3,11 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 
-// The folder nextconfig ran in (the repository root), from the Next app:
-// the server runs there and reads its .env, as when started by hand.
+// Next runs in the app's folder. The server binary (-spawn) is named from
+// it; the server runs in the folder nextconfig ran in and reads the .env
+// there, whose settings nextconfig generated the rewrites from.
+const command = resolve(process.cwd(), 'bin/sockside');
 const root = resolve(process.cwd(), '..');
-const command = resolve(root, 'bin/sockside');
 
 /**
  * startSockside starts the sockside server as a child of this Next
