@@ -25,8 +25,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sockside/sockside/internal/app"
+	"github.com/sockside/sockside"
 	"github.com/sockside/sockside/config"
+	"github.com/sockside/sockside/namespaces"
 )
 
 // Server kinds the bench can start.
@@ -139,7 +140,7 @@ func (e serverEnv) start(ctx context.Context, kind string) (*server, error) {
 		return nil, err
 	}
 	sockEnv := []string{
-		"SOCKET_HOST=127.0.0.1", "SOCKET_PORT=0", "SOCKET_RATE_LIMIT=0",
+		"SOCKET_HOST=127.0.0.1", "SOCKET_PORT=0", "SOCKET_RATE_LIMIT=0", "SOCKET_DEMO=on",
 		"SOCKET_PING_INTERVAL=" + e.PingInterval.String(), "SOCKET_PING_TIMEOUT=" + e.PingTimeout.String(),
 		"LOG_LEVEL=info",
 	}
@@ -333,8 +334,8 @@ func (t *tailBuffer) String() string {
 	return strings.Join(t.lines, "\n")
 }
 
-// serveInProcess is the -serve mode: sockside's own app (internal/app, the
-// same handler set as ./server) plus net/http/pprof on a second port, so a
+// serveInProcess is the -serve mode: sockside with the demo namespaces (what
+// ./server serves with SOCKET_DEMO=on) plus net/http/pprof on a second port, so a
 // CPU profile of the server alone can be taken during a scenario.
 func serveInProcess() error {
 	cfg, err := config.Load(os.LookupEnv)
@@ -377,11 +378,29 @@ func serveInProcess() error {
 			}
 		}
 	}()
+	srv, stopDemo, err := demoServer(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopDemo()
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
 		return err
 	}
-	return app.New(cfg, log).Serve(ln)
+	return srv.Serve(ln)
+}
+
+// demoServer is sockside serving the demo namespaces, whose echo, chat
+// and feed the scenarios drive; stop ends the demo's background work.
+func demoServer(cfg config.Config, log *slog.Logger) (srv *sockside.Server, stop func(), err error) {
+	cfg.Demo = true
+	srv, err = sockside.New(cfg, sockside.WithLogger(log))
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := namespaces.RegisterAll(ctx, srv)
+	return srv, func() { cancel(); <-done }, nil
 }
 
 // startInProcess runs sockside's app inside this process (for the smoke
@@ -392,7 +411,10 @@ func startInProcess(cfg config.Config) (*server, error) {
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a := app.New(cfg, log)
+	a, stopDemo, err := demoServer(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ln) }()
 	s := &server{Kind: kindSockside, Addr: ln.Addr().String()}
@@ -400,6 +422,7 @@ func startInProcess(cfg config.Config) (*server, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = a.Shutdown(ctx)
+		stopDemo()
 		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logf("in-process server: %v", err)
 		}

@@ -308,7 +308,7 @@ func startSoakServer(root, bin string) (*soakServer, error) {
 		argv = append([]string{"taskset", "-c", "0"}, argv...)
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = append(cleanEnv(), "SOCKET_HOST=127.0.0.1", "SOCKET_PORT=0", "SOCKET_RATE_LIMIT=0",
+	cmd.Env = append(cleanEnv(), "SOCKET_HOST=127.0.0.1", "SOCKET_PORT=0", "SOCKET_RATE_LIMIT=0", "SOCKET_DEMO=on",
 		"FEED_INTERVAL=1s", "LOG_LEVEL=info")
 	cmd.Dir = bin
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

@@ -9,9 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/zishang520/socket.io/servers/socket/v3"
-
-	"github.com/sockside/sockside/internal/sio"
+	"github.com/sockside/sockside"
 )
 
 // Chat limits, enforced on every request.
@@ -23,8 +21,8 @@ const (
 	MaxRoomsPerSocket = 100
 )
 
-// chatRoomPrefix keeps chat rooms apart from the library's per-socket rooms
-// (named after socket ids), so nobody can join another socket's private room.
+// chatRoomPrefix keeps chat rooms apart from the per-socket rooms (named
+// after socket ids), so nobody can join another socket's private room.
 const chatRoomPrefix = "chat:"
 
 // RoomRequest is the payload of "join" and "leave".
@@ -88,10 +86,10 @@ type OKAck struct {
 }
 
 type chat struct {
-	n        *sio.Namespace
-	presence sio.Emitter[Presence]
-	message  sio.Emitter[Message]
-	input    sio.Emitter[InputUpdate]
+	n        *sockside.Namespace
+	presence sockside.Emitter[Presence]
+	message  sockside.Emitter[Message]
+	input    sockside.Emitter[InputUpdate]
 	seq      atomic.Uint64
 	node     string
 	// order serialises stamping and broadcasting per room (striped by a hash
@@ -102,84 +100,84 @@ type chat struct {
 
 // RegisterChat adds "/chat": rooms with presence, messages stamped by the
 // server, and a shared live input box.
-func RegisterChat(srv *sio.Server) {
+func RegisterChat(srv *sockside.Server) {
 	n := srv.Namespace("/chat")
 	n.SetRoomKey(roomKey)
-	c := &chat{
+	ch := &chat{
 		n:        n,
-		presence: sio.Emits[Presence](n, "presence"),
-		message:  sio.Emits[Message](n, "message"),
-		input:    sio.Emits[InputUpdate](n, "update-input"),
+		presence: sockside.Emits[Presence](n, "presence"),
+		message:  sockside.Emits[Message](n, "message"),
+		input:    sockside.Emits[InputUpdate](n, "update-input"),
 		node:     strconv.FormatInt(time.Now().UnixNano(), 36),
 	}
-	sio.Handle(n, "join", c.join)
-	sio.Handle(n, "leave", c.leave)
-	sio.Handle(n, "message", c.send)
-	sio.Handle(n, "input-change", c.inputChange)
-	n.OnConnect(c.recovered)
-	n.OnDisconnect(c.gone)
+	sockside.Handle(n, "join", ch.join)
+	sockside.Handle(n, "leave", ch.leave)
+	sockside.Handle(n, "message", ch.send)
+	sockside.Handle(n, "input-change", ch.inputChange)
+	n.OnConnect(ch.recovered)
+	n.OnDisconnect(ch.gone)
 }
 
 func roomKey(name string) string { return chatRoomPrefix + name }
 
 func validRoom(room string) error {
 	if n := utf8.RuneCountInString(room); n < 1 || n > MaxRoomName || !utf8.ValidString(room) {
-		return sio.BadRequest("room must be 1-%d characters", MaxRoomName)
+		return sockside.BadRequest("room must be 1-%d characters", MaxRoomName)
 	}
 	return nil
 }
 
 // joined validates room and checks that c is in it.
-func joined(c *sio.Client, room string) error {
+func joined(s *sockside.Socket, room string) error {
 	if err := validRoom(room); err != nil {
 		return err
 	}
-	if !c.Rooms().Has(socket.Room(roomKey(room))) {
-		return sio.BadRequest("join room %q first", room)
+	if !s.In(roomKey(room)) {
+		return sockside.BadRequest("join room %q first", room)
 	}
 	return nil
 }
 
-func (ch *chat) join(c *sio.Client, req RoomRequest) (RoomAck, error) {
+func (ch *chat) join(s *sockside.Socket, req RoomRequest) (RoomAck, error) {
 	if err := validRoom(req.Room); err != nil {
 		return RoomAck{}, err
 	}
-	key := socket.Room(roomKey(req.Room))
-	already := c.Rooms().Has(key)
-	if !already && chatRooms(c) >= MaxRoomsPerSocket {
-		return RoomAck{}, sio.BadRequest("too many rooms (at most %d)", MaxRoomsPerSocket)
-	}
-	c.Join(key)
-	members, err := ch.n.Members(string(key))
-	if err != nil {
-		return RoomAck{}, err
-	}
-	if !already {
-		ch.announce(c, req.Room, "join", members)
-	}
-	return RoomAck{OK: true, Room: req.Room, Members: members}, nil
-}
-
-func (ch *chat) leave(c *sio.Client, req RoomRequest) (RoomAck, error) {
-	if err := joined(c, req.Room); err != nil {
-		return RoomAck{}, err
-	}
 	key := roomKey(req.Room)
-	c.Leave(socket.Room(key))
+	already := s.In(key)
+	if !already && chatRooms(s) >= MaxRoomsPerSocket {
+		return RoomAck{}, sockside.BadRequest("too many rooms (at most %d)", MaxRoomsPerSocket)
+	}
+	s.Join(key)
 	members, err := ch.n.Members(key)
 	if err != nil {
 		return RoomAck{}, err
 	}
-	ch.announce(c, req.Room, "leave", members)
+	if !already {
+		ch.announce(s, req.Room, "join", members)
+	}
 	return RoomAck{OK: true, Room: req.Room, Members: members}, nil
 }
 
-func (ch *chat) send(c *sio.Client, req MessageRequest) (MessageAck, error) {
-	if err := joined(c, req.Room); err != nil {
+func (ch *chat) leave(s *sockside.Socket, req RoomRequest) (RoomAck, error) {
+	if err := joined(s, req.Room); err != nil {
+		return RoomAck{}, err
+	}
+	key := roomKey(req.Room)
+	s.Leave(key)
+	members, err := ch.n.Members(key)
+	if err != nil {
+		return RoomAck{}, err
+	}
+	ch.announce(s, req.Room, "leave", members)
+	return RoomAck{OK: true, Room: req.Room, Members: members}, nil
+}
+
+func (ch *chat) send(s *sockside.Socket, req MessageRequest) (MessageAck, error) {
+	if err := joined(s, req.Room); err != nil {
 		return MessageAck{}, err
 	}
 	if n := utf8.RuneCountInString(req.Text); n < 1 || n > MaxMessageText || strings.TrimSpace(req.Text) == "" {
-		return MessageAck{}, sio.BadRequest("text must be 1-%d characters", MaxMessageText)
+		return MessageAck{}, sockside.BadRequest("text must be 1-%d characters", MaxMessageText)
 	}
 	lock := &ch.order[fnv32(req.Room)%uint32(len(ch.order))]
 	lock.Lock()
@@ -187,7 +185,7 @@ func (ch *chat) send(c *sio.Client, req MessageRequest) (MessageAck, error) {
 	m := Message{
 		ID:   ch.node + "-" + sortableSeq(ch.seq.Add(1)),
 		Room: req.Room,
-		From: c.User.Display(),
+		From: s.User().Display(),
 		Text: req.Text,
 		TS:   time.Now().UnixMilli(),
 	}
@@ -195,49 +193,49 @@ func (ch *chat) send(c *sio.Client, req MessageRequest) (MessageAck, error) {
 	return MessageAck{OK: true, ID: m.ID}, nil
 }
 
-func (ch *chat) inputChange(c *sio.Client, req InputChange) (OKAck, error) {
-	if err := joined(c, req.Room); err != nil {
+func (ch *chat) inputChange(s *sockside.Socket, req InputChange) (OKAck, error) {
+	if err := joined(s, req.Room); err != nil {
 		return OKAck{}, err
 	}
 	if utf8.RuneCountInString(req.Value) > MaxInputValue {
-		return OKAck{}, sio.BadRequest("value must be at most %d characters", MaxInputValue)
+		return OKAck{}, sockside.BadRequest("value must be at most %d characters", MaxInputValue)
 	}
-	ch.input.ToRoomExcept(c, roomKey(req.Room), InputUpdate{Room: req.Room, Value: req.Value, From: c.User.Display()})
+	ch.input.ToRoomExcept(s, roomKey(req.Room), InputUpdate{Room: req.Room, Value: req.Value, From: s.User().Display()})
 	return OKAck{OK: true}, nil
 }
 
 // recovered re-announces a recovered socket in the rooms it got back: the
 // others saw it leave when its transport dropped.
-func (ch *chat) recovered(c *sio.Client) {
-	if !c.Recovered() {
+func (ch *chat) recovered(s *sockside.Socket) {
+	if !s.Recovered() {
 		return
 	}
-	for _, r := range c.Rooms().Keys() {
-		if room, ok := strings.CutPrefix(string(r), chatRoomPrefix); ok {
-			ch.announceCounted(c, room, "join")
+	for _, r := range s.Rooms() {
+		if room, ok := strings.CutPrefix(r, chatRoomPrefix); ok {
+			ch.announceCounted(s, room, "join")
 		}
 	}
 }
 
-func (ch *chat) gone(c *sio.Client, _ string, rooms []string) {
+func (ch *chat) gone(s *sockside.Socket, _ string, rooms []string) {
 	for _, r := range rooms {
 		if room, ok := strings.CutPrefix(r, chatRoomPrefix); ok {
-			ch.announceCounted(c, room, "leave")
+			ch.announceCounted(s, room, "leave")
 		}
 	}
 }
 
-func (ch *chat) announceCounted(c *sio.Client, room, event string) {
+func (ch *chat) announceCounted(s *sockside.Socket, room, event string) {
 	members, err := ch.n.Members(roomKey(room))
 	if err != nil {
-		c.Log().Error("counting room members", "room", room, "err", err)
+		s.Log().Error("counting room members", "room", room, "err", err)
 		return
 	}
-	ch.announce(c, room, event, members)
+	ch.announce(s, room, event, members)
 }
 
-func (ch *chat) announce(c *sio.Client, room, event string, members int) {
-	ch.presence.ToRoom(roomKey(room), Presence{Room: room, ID: string(c.Id()), User: c.User.Display(), Event: event, Members: members})
+func (ch *chat) announce(s *sockside.Socket, room, event string, members int) {
+	ch.presence.ToRoom(roomKey(room), Presence{Room: room, ID: s.ID(), User: s.User().Display(), Event: event, Members: members})
 }
 
 // sortableSeq renders n in base 36, zero-padded, so that a node's message
@@ -253,10 +251,10 @@ func fnv32(s string) uint32 {
 	return h.Sum32()
 }
 
-func chatRooms(c *sio.Client) int {
+func chatRooms(s *sockside.Socket) int {
 	n := 0
-	for _, r := range c.Rooms().Keys() {
-		if strings.HasPrefix(string(r), chatRoomPrefix) {
+	for _, r := range s.Rooms() {
+		if strings.HasPrefix(r, chatRoomPrefix) {
 			n++
 		}
 	}

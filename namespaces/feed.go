@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sockside/sockside/internal/sio"
+	"github.com/sockside/sockside"
 )
 
 // OrderItem is one line of an order.
@@ -35,8 +35,8 @@ var menu = []OrderItem{
 }
 
 type feed struct {
-	order  sio.Emitter[Order]
-	recent sio.Emitter[[]Order]
+	order  sockside.Emitter[Order]
+	recent sockside.Emitter[[]Order]
 
 	mu   sync.Mutex
 	last []Order // newest last
@@ -46,10 +46,10 @@ type feed struct {
 // FEED_INTERVAL and pushes it to every connected socket (no per-socket
 // timers); a new socket first gets the recent orders. The goroutine stops
 // when ctx ends; the returned channel closes then.
-func RegisterFeed(ctx context.Context, srv *sio.Server) <-chan struct{} {
+func RegisterFeed(ctx context.Context, srv *sockside.Server) <-chan struct{} {
 	n := srv.Namespace("/feed")
-	f := &feed{order: sio.Emits[Order](n, "order"), recent: sio.Emits[[]Order](n, "recent")}
-	n.OnConnect(func(c *sio.Client) { f.recent.ToClient(c, f.snapshot()) })
+	f := &feed{order: sockside.Emits[Order](n, "order"), recent: sockside.Emits[[]Order](n, "recent")}
+	n.OnConnect(func(s *sockside.Socket) { f.recent.ToSocket(s, f.snapshot()) })
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)

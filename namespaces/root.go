@@ -1,9 +1,7 @@
 package namespaces
 
 import (
-	"github.com/zishang520/socket.io/v3/pkg/types"
-
-	"github.com/sockside/sockside/internal/sio"
+	"github.com/sockside/sockside"
 )
 
 // WhoAmI is the ack of "whoami".
@@ -16,21 +14,10 @@ type WhoAmI struct {
 
 // RegisterRoot adds the main namespace "/": "echo" acks its arguments back
 // unchanged (binary included) and "whoami" describes the connection.
-func RegisterRoot(srv *sio.Server) {
+func RegisterRoot(srv *sockside.Server) {
 	n := srv.Namespace("/")
-	sio.HandleRaw(n, "echo", func(_ *sio.Client, args []any) ([]any, error) {
-		out := make([]any, len(args))
-		for i, a := range args {
-			// The decoder hands binary over as a reader; a reader can be
-			// encoded once, so send the bytes.
-			if b, ok := a.(*types.BytesBuffer); ok {
-				a = b.Bytes()
-			}
-			out[i] = a
-		}
-		return out, nil
-	})
-	sio.Handle(n, "whoami", func(c *sio.Client, _ struct{}) (WhoAmI, error) {
-		return WhoAmI{ID: string(c.Id()), Transport: c.Transport(), Recovered: c.Recovered(), User: c.User.Display()}, nil
+	sockside.HandleRaw(n, "echo", func(_ *sockside.Socket, args []any) ([]any, error) { return args, nil })
+	sockside.Handle(n, "whoami", func(s *sockside.Socket, _ struct{}) (WhoAmI, error) {
+		return WhoAmI{ID: s.ID(), Transport: s.Transport(), Recovered: s.Recovered(), User: s.User().Display()}, nil
 	})
 }

@@ -1,4 +1,8 @@
-// Command server runs sockside: the Socket.IO server on the side port.
+// Command server runs sockside: the Socket.IO server on the side port,
+// configured from the environment and .env (see docs/configuration.md).
+// With SOCKET_DEMO=on it serves the demo's namespaces (package namespaces);
+// otherwise none of its own, for applications that embed the package
+// instead (examples/embed).
 package main
 
 import (
@@ -6,13 +10,13 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"syscall"
 
-	"github.com/sockside/sockside/internal/app"
+	"github.com/sockside/sockside"
 	"github.com/sockside/sockside/config"
+	"github.com/sockside/sockside/namespaces"
 )
 
 func main() {
@@ -37,29 +41,27 @@ func run() error {
 	for _, w := range append(cfg.Warnings(), config.UnknownVariables(".env")...) {
 		log.Warn(w)
 	}
-
-	a := app.New(cfg, log)
-	ln, err := net.Listen("tcp", cfg.Addr())
+	srv, err := sockside.New(cfg, sockside.WithLogger(log))
 	if err != nil {
-		return fmt.Errorf("listening on %s: %w", cfg.Addr(), err)
+		return err
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	served := make(chan error, 1)
-	go func() { served <- a.Serve(ln) }()
-
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
+	var demoDone <-chan struct{} // closes when the demo's background work has stopped
+	if cfg.Demo {
+		demoDone = namespaces.RegisterAll(ctx, srv)
+	} else {
+		log.Info("no namespace of the server's own (SOCKET_DEMO=on serves the demo's)")
 	}
-	stop() // a second signal kills the process the default way
-	drainCtx, cancel := context.WithTimeout(context.Background(), cfg.DrainTimeout)
-	defer cancel()
-	if err := a.Shutdown(drainCtx); err != nil {
-		log.Error("drain incomplete", "err", err)
+	// After the first signal, a second one kills the process the default way.
+	context.AfterFunc(ctx, stop)
+	if err := srv.Run(ctx); err != nil {
+		return err
+	}
+	if demoDone != nil {
+		<-demoDone
 	}
 	log.Info("stopped")
-	return <-served
+	return nil
 }

@@ -30,6 +30,7 @@ export async function startServer(env = {}, { timeoutMs = 15000 } = {}) {
       PATH: process.env.PATH,
       SOCKET_HOST: "127.0.0.1",
       SOCKET_PORT: "0",
+      SOCKET_DEMO: "on", // the tests drive the demo's namespaces
       LOG_LEVEL: "info",
       ...env,
     },

@@ -13,9 +13,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sockside/sockside/config"
 	"github.com/sockside/sockside/internal/auth"
 	"github.com/sockside/sockside/internal/cluster"
-	"github.com/sockside/sockside/config"
 	"github.com/sockside/sockside/internal/emitapi"
 	"github.com/sockside/sockside/internal/engineio"
 	"github.com/sockside/sockside/internal/handshake"
@@ -24,7 +24,6 @@ import (
 	"github.com/sockside/sockside/internal/plainws"
 	"github.com/sockside/sockside/internal/sio"
 	"github.com/sockside/sockside/internal/stats"
-	"github.com/sockside/sockside/namespaces"
 )
 
 // App is a running server's parts.
@@ -37,13 +36,11 @@ type App struct {
 	cluster *cluster.Cluster // nil without REDIS_URL
 	http    *http.Server
 	ready   atomic.Bool
-
-	stopFeed context.CancelFunc
-	feedDone <-chan struct{}
 }
 
-// New builds the application from cfg.
-func New(cfg config.Config, log *slog.Logger) *App {
+// New builds the application from cfg, with no namespace registered: add
+// them on SocketIO before serving.
+func New(cfg config.Config, log *slog.Logger) (*App, error) {
 	a := &App{cfg: cfg, log: log, metrics: metrics.New()}
 	policy := origin.NewPolicy(cfg.CORSOrigins)
 	sopts := sio.Options{Config: cfg, Metrics: a.metrics, Logger: log, Transports: engineio.NewTransports(engineio.Options{
@@ -55,23 +52,14 @@ func New(cfg config.Config, log *slog.Logger) *App {
 		},
 	})}
 	if cfg.AdapterMode() != "" {
-		// The config is validated, so New fails only on a programming error.
 		cl, err := cluster.New(cfg, cluster.Options{Logger: log, Metrics: a.metrics})
 		if err != nil {
-			panic(err)
+			return nil, err
 		}
 		a.cluster = cl
 		sopts.Adapter = cl.Adapter()
 	}
 	a.sio = sio.New(sopts)
-	ctx, cancel := context.WithCancel(context.Background())
-	a.stopFeed = cancel
-	a.feedDone = namespaces.RegisterAll(ctx, a.sio)
-	if a.cluster != nil {
-		// After the namespaces (and their adapters) exist: from here on a
-		// lost Redis connection is retried with backoff, never blocking.
-		a.cluster.Start()
-	}
 	a.ws = plainws.New(plainws.Options{
 		MaxMessage:   cfg.MaxPayload,
 		PingInterval: cfg.PingInterval,
@@ -95,7 +83,9 @@ func New(cfg config.Config, log *slog.Logger) *App {
 		log.Debug("handshake rate limited", "client", client, "peer", r.RemoteAddr)
 	}
 	mux.Handle(cfg.Path, handshakes.Gate(policy.Gate(engineio.Handler(a.sio.Handler()), rejectOrigin), rejectRate))
-	mux.Handle("/ws", policy.Gate(a.ws, rejectOrigin))
+	if cfg.Demo {
+		mux.Handle("/ws", policy.Gate(a.ws, rejectOrigin))
+	}
 	mux.Handle("/api/emit", httpCors.Handler(emitapi.New(emitTarget{a.sio}, cfg.EmitSecret, cfg.MaxPayload, log)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", a.readyz)
@@ -114,10 +104,24 @@ func New(cfg config.Config, log *slog.Logger) *App {
 		IdleTimeout: 2 * time.Minute,
 		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
-	return a
+	return a, nil
 }
 
-// Handler is the full HTTP handler (for tests with httptest).
+// SocketIO is the Socket.IO server, for registering namespaces.
+func (a *App) SocketIO() *sio.Server { return a.sio }
+
+// Start makes the application ready to serve once its namespaces are
+// registered; Serve calls it, a caller serving Handler itself calls it
+// first. With Redis, from here on a lost connection is retried with
+// backoff, never blocking (the namespaces' adapters exist by now).
+func (a *App) Start() {
+	if a.cluster != nil {
+		a.cluster.Start()
+	}
+	a.ready.Store(true)
+}
+
+// Handler is the full HTTP handler.
 func (a *App) Handler() http.Handler { return a.http.Handler }
 
 // Metrics exposes the registry (for tests).
@@ -137,7 +141,7 @@ func (a *App) readyz(w http.ResponseWriter, _ *http.Request) {
 // Serve accepts connections on ln until Shutdown; it returns nil after a
 // clean shutdown.
 func (a *App) Serve(ln net.Listener) error {
-	a.ready.Store(true)
+	a.Start()
 	a.log.Info("sockside listening", "addr", ln.Addr().String(), "path", a.cfg.Path,
 		"auth", a.cfg.AuthSecret != "", "emit_api", a.cfg.EmitSecret != "", "recovery", a.cfg.RecoveryWindow)
 	if err := a.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -153,8 +157,6 @@ func (a *App) Shutdown(ctx context.Context) error {
 	a.log.Info("draining", "sockets", a.sio.IO.Engine().ClientsCount())
 	errs := []error{a.sio.Drain(ctx)}
 	a.ws.Close()
-	a.stopFeed()
-	<-a.feedDone
 	if err := a.http.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		_ = a.http.Close()
@@ -218,6 +220,9 @@ func (t emitTarget) Emit(namespace, room, event string, args ...any) error {
 	n, ok := t.srv.Lookup(namespace)
 	if !ok {
 		return emitapi.ErrUnknownNamespace
+	}
+	if room != "" {
+		room = n.PublicRoom(room)
 	}
 	return n.EmitRaw(room, event, args...)
 }

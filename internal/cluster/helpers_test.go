@@ -24,12 +24,11 @@ import (
 	libredis "github.com/zishang520/socket.io/adapters/redis/v3"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 
-	"github.com/sockside/sockside/internal/cluster"
 	"github.com/sockside/sockside/config"
+	"github.com/sockside/sockside/internal/cluster"
 	"github.com/sockside/sockside/internal/engineio"
 	"github.com/sockside/sockside/internal/metrics"
 	"github.com/sockside/sockside/internal/sio"
-	"github.com/sockside/sockside/namespaces"
 )
 
 // sharedRedis is the Redis the functional tests use, each with its own prefix.
@@ -119,8 +118,7 @@ func startNode(t *testing.T, cfg config.Config, ctor socket.AdapterConstructor) 
 		ctor = cl.Adapter()
 	}
 	n.srv = sio.New(sio.Options{Config: cfg, Metrics: n.metrics, Logger: log, Adapter: ctor, Transports: engineio.Transports()})
-	ctx, cancel := context.WithCancel(context.Background())
-	feedDone := namespaces.RegisterAll(ctx, n.srv)
+	registerRooms(n.srv)
 	if n.cluster != nil {
 		n.cluster.Start()
 	}
@@ -130,8 +128,6 @@ func startNode(t *testing.T, cfg config.Config, ctor socket.AdapterConstructor) 
 	var once sync.Once
 	n.stop = func() {
 		once.Do(func() {
-			cancel()
-			<-feedDone
 			n.ts.CloseClientConnections()
 			n.ts.Close()
 			// Let the sockets finish closing on their own goroutines first:
@@ -148,6 +144,37 @@ func startNode(t *testing.T, cfg config.Config, ctor socket.AdapterConstructor) 
 	}
 	t.Cleanup(n.stop)
 	return n
+}
+
+// roomsPrefix keeps the test rooms apart from the per-socket id rooms, as
+// the demo chat does (the Node peer and Redis requests name "chat:lobby").
+const roomsPrefix = "chat:"
+
+// roomMessage is what "message" broadcasts to a room.
+type roomMessage struct {
+	Room string `json:"room"`
+	Text string `json:"text"`
+}
+
+// registerRooms adds "/chat" with what the tests drive across nodes:
+// "join" (acked with the room's members on every node) and "message" (a
+// broadcast to the room, sender included).
+func registerRooms(srv *sio.Server) {
+	n := srv.Namespace("/chat")
+	message := sio.Emits[roomMessage](n, "message")
+	type roomAck struct {
+		OK      bool `json:"ok"`
+		Members int  `json:"members"`
+	}
+	sio.Handle(n, "join", func(c *sio.Client, req roomMessage) (roomAck, error) {
+		c.Join(socket.Room(roomsPrefix + req.Room))
+		members, err := n.Members(roomsPrefix + req.Room)
+		return roomAck{OK: err == nil, Members: members}, err
+	})
+	sio.Handle(n, "message", func(_ *sio.Client, req roomMessage) (roomAck, error) {
+		message.ToRoom(roomsPrefix+req.Room, req)
+		return roomAck{OK: true}, nil
+	})
 }
 
 func (n *node) sockets() int {

@@ -15,6 +15,7 @@ const (
 	RejectOrigin       = "origin"       // Origin not allowed and not same-origin
 	RejectDraining     = "draining"     // the server is shutting down
 	RejectUnauthorized = "unauthorized" // missing, invalid or expired JWT
+	RejectMiddleware   = "middleware"   // an application's connect middleware refused it
 	RejectEngine       = "engine"       // Engine.IO refused it (bad transport, sid, method, ...)
 )
 

@@ -42,6 +42,7 @@ type Namespace struct {
 	handlers     []handler           // in registration order
 	byName       map[string]*handler // the same, by event name
 	serverEvents []EventSpec
+	middlewares  []func(*ConnectRequest) error
 	onConnect    []func(*Client)
 	onDisconnect []func(*Client, string, []string)
 	roomKey      func(string) string
@@ -56,9 +57,15 @@ type handler struct {
 	fn   func(c *Client, args []any) ([]any, error)
 }
 
-// Namespace creates and registers the namespace name ("/", "/chat"). Register
-// handlers and hooks before the server starts serving.
+// Namespace creates and registers the namespace name ("/", "/chat"), or
+// returns it when it exists. Register handlers and hooks before the server
+// starts serving.
 func (s *Server) Namespace(name string) *Namespace {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n, ok := s.namespaces[name]; ok {
+		return n
+	}
 	n := &Namespace{
 		srv: s, name: name, NSP: s.IO.Of(name, nil), byName: map[string]*handler{},
 		eventsIn:  s.metrics.EventsIn.WithLabelValues(name),
@@ -70,10 +77,8 @@ func (s *Server) Namespace(name string) *Namespace {
 	Emits[struct{}](n, OffsetEvent)
 	n.NSP.Use(n.identify)
 	_ = n.NSP.On("connection", func(args ...any) { n.connect(args[0].(*socket.Socket)) })
-	s.mu.Lock()
 	s.namespaces[name] = n
 	s.order = append(s.order, n)
-	s.mu.Unlock()
 	return n
 }
 
@@ -105,6 +110,37 @@ func (n *Namespace) OnDisconnect(fn func(c *Client, reason string, rooms []strin
 // adapter rooms the namespace uses, so namespaces can keep their rooms apart
 // from the per-socket id rooms.
 func (n *Namespace) SetRoomKey(fn func(string) string) { n.roomKey = fn }
+
+// PublicRoom is the adapter room the public room name stands for (see
+// SetRoomKey).
+func (n *Namespace) PublicRoom(name string) string {
+	if n.roomKey == nil {
+		return name
+	}
+	return n.roomKey(name)
+}
+
+// ConnectRequest is what a connect middleware sees of a socket that is not
+// connected yet: the library socket (for its id and handshake) and the
+// user the server's own auth established, which the middleware may replace.
+type ConnectRequest struct {
+	Socket *socket.Socket
+	User   auth.User
+}
+
+// ConnectError refuses a connect: the client's connect_error carries
+// Message as its message and Data as its data.
+type ConnectError struct {
+	Message string
+	Data    any
+}
+
+func (e *ConnectError) Error() string { return e.Message }
+
+// Use adds a connect middleware, run in order after the server's own auth.
+// An error refuses the connect: a *ConnectError as it says, anything else
+// as "internal error" (logged).
+func (n *Namespace) Use(fn func(*ConnectRequest) error) { n.middlewares = append(n.middlewares, fn) }
 
 // Handle registers a client event whose first argument decodes into Req and
 // whose ack carries the returned Ack. A returned error is sent as
@@ -175,16 +211,13 @@ func (e Emitter[T]) emit(err error) {
 	e.n.eventsOut.Inc()
 }
 
-// EmitRaw sends an undeclared event (the emit API's pass-through) to the
-// namespace, or to room when it is not empty.
+// EmitRaw sends an undeclared event to the namespace, or to room when it is
+// not empty.
 func (n *Namespace) EmitRaw(room, event string, args ...any) error {
 	var err error
 	if room == "" {
 		err = n.NSP.Emit(event, args...)
 	} else {
-		if n.roomKey != nil {
-			room = n.roomKey(room)
-		}
 		err = n.NSP.To(socket.Room(room)).Emit(event, args...)
 	}
 	if err != nil {
@@ -216,6 +249,9 @@ func (n *Namespace) Members(room string) (int, error) {
 type Client struct {
 	*socket.Socket
 	User auth.User
+	// Ext is the layer above's handle of this socket, set by its first
+	// OnConnect hook, before any handler of the socket runs.
+	Ext any
 
 	ns      *Namespace
 	limiter *ratelimit.Limiter
@@ -271,20 +307,53 @@ func (n *Namespace) identify(s *socket.Socket, next func(*socket.ExtendedError))
 		return
 	}
 	hs := s.Handshake()
+	req := &ConnectRequest{Socket: s}
 	if srv.verifier == nil {
-		s.SetData(anonymous(s, hs.Auth))
-		next(nil)
+		req.User = anonymous(s, hs.Auth)
+	} else {
+		user, err := srv.verifier.Verify(srv.verifier.FromHandshake(hs.Auth, hs.Headers.Header()))
+		if err != nil {
+			srv.metrics.Rejected.WithLabelValues(metrics.RejectUnauthorized).Inc()
+			srv.log.Debug("handshake refused", "namespace", n.name, "reason", err)
+			next(socket.NewExtendedError("unauthorized", map[string]any{"code": 401, "reason": reason(err)}))
+			return
+		}
+		req.User = user
+	}
+	if err := n.runMiddlewares(req); err != nil {
+		next(err)
 		return
 	}
-	user, err := srv.verifier.Verify(srv.verifier.FromHandshake(hs.Auth, hs.Headers.Header()))
-	if err != nil {
-		srv.metrics.Rejected.WithLabelValues(metrics.RejectUnauthorized).Inc()
-		srv.log.Debug("handshake refused", "namespace", n.name, "reason", err)
-		next(socket.NewExtendedError("unauthorized", map[string]any{"code": 401, "reason": reason(err)}))
-		return
-	}
-	s.SetData(user)
+	s.SetData(req.User)
 	next(nil)
+}
+
+// runMiddlewares runs the application's connect middlewares; a refusal
+// comes back as the client's connect_error.
+func (n *Namespace) runMiddlewares(req *ConnectRequest) (refusal *socket.ExtendedError) {
+	defer func() {
+		if p := recover(); p != nil {
+			n.srv.log.Error("connect middleware panicked", "namespace", n.name, "panic", p, "stack", string(debug.Stack()))
+			refusal = socket.NewExtendedError("internal error", nil)
+		}
+		if refusal != nil {
+			n.srv.metrics.Rejected.WithLabelValues(metrics.RejectMiddleware).Inc()
+		}
+	}()
+	for _, mw := range n.middlewares {
+		err := mw(req)
+		if err == nil {
+			continue
+		}
+		var ce *ConnectError
+		if errors.As(err, &ce) {
+			n.srv.log.Debug("connect refused", "namespace", n.name, "message", ce.Message)
+			return socket.NewExtendedError(ce.Message, ce.Data)
+		}
+		n.srv.log.Error("connect middleware failed", "namespace", n.name, "err", err)
+		return socket.NewExtendedError("internal error", nil)
+	}
+	return nil
 }
 
 // reason is the client-facing text of an auth error: the sentinel, never the
@@ -474,10 +543,20 @@ type ErrorAck struct {
 	Error string `json:"error"`
 }
 
+// ClientError is an error whose message is meant for the client: a handler
+// returning one has it sent back in the ack verbatim.
+type ClientError interface {
+	error
+	ClientMessage() string
+}
+
 // RequestError is a client mistake; its text is sent back in the ack.
 type RequestError struct{ Msg string }
 
 func (e *RequestError) Error() string { return e.Msg }
+
+// ClientMessage is the text the client gets.
+func (e *RequestError) ClientMessage() string { return e.Msg }
 
 // BadRequest returns a RequestError with a formatted message.
 func BadRequest(format string, a ...any) error {
@@ -498,10 +577,10 @@ func (n *Namespace) run(c *Client, h *handler, args []any) {
 	}()
 	res, err := h.fn(c, args)
 	if err != nil {
-		var re *RequestError
+		var re ClientError
 		msg := "internal error"
 		if errors.As(err, &re) {
-			msg = re.Msg
+			msg = re.ClientMessage()
 			c.Log().Debug("request refused", "event", h.spec.Name, "err", err)
 		} else {
 			c.Log().Error("handler failed", "event", h.spec.Name, "err", err)

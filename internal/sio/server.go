@@ -22,8 +22,8 @@ import (
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
-	"github.com/sockside/sockside/internal/auth"
 	"github.com/sockside/sockside/config"
+	"github.com/sockside/sockside/internal/auth"
 	"github.com/sockside/sockside/internal/engineio"
 	"github.com/sockside/sockside/internal/metrics"
 	"github.com/sockside/sockside/internal/origin"
@@ -43,6 +43,10 @@ type Options struct {
 
 // ErrDraining is the handshake refusal while the server shuts down.
 var ErrDraining = errors.New("server draining")
+
+// ErrInvalidNamespace refuses a connect to a namespace nobody registered,
+// in the library's (and Node's) words.
+var ErrInvalidNamespace = errors.New("Invalid namespace")
 
 // Server is the Socket.IO server with the project's namespaces.
 type Server struct {
@@ -107,6 +111,15 @@ func New(o Options) *Server {
 	}
 
 	s.IO = socket.NewServer(nil, opts)
+	// The library always serves "/"; until an application registers it,
+	// it is as unknown as any other namespace nobody registered.
+	s.IO.Of("/", nil).Use(func(_ *socket.Socket, next func(*socket.ExtendedError)) {
+		if _, ok := s.Lookup("/"); !ok {
+			next(socket.NewExtendedError(ErrInvalidNamespace.Error(), nil))
+			return
+		}
+		next(nil)
+	})
 	// What IO.ServeHandler does, with the engine bound through
 	// engineio.Direct: messages skip the engine's write path when they can,
 	// and the decoders learn their connection.

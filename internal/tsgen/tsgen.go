@@ -1,4 +1,4 @@
-// Package tsgen renders the namespaces' declared events (sio.EventSpec) as
+// Package tsgen renders the namespaces' declared events (sockside.EventSpec) as
 // TypeScript event maps for socket.io-client, so the web app type-checks
 // against what the Go server really sends and accepts.
 //
@@ -16,14 +16,15 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/sockside/sockside"
 	"github.com/sockside/sockside/internal/sio"
 )
 
 // Namespace is one namespace's events.
 type Namespace struct {
 	Name         string
-	ClientEvents []sio.EventSpec
-	ServerEvents []sio.EventSpec
+	ClientEvents []sockside.EventSpec
+	ServerEvents []sockside.EventSpec
 }
 
 // Render returns the TypeScript source for namespaces, starting with header
@@ -78,7 +79,7 @@ func Render(header string, namespaces []Namespace) (string, error) {
 
 	var out strings.Builder
 	out.WriteString(header)
-	out.WriteString("// Source: the sio.Handle and sio.Emits declarations in namespaces/*.go.\n\n")
+	out.WriteString("// Source: the sockside.Handle and sockside.Emits declarations in namespaces/*.go.\n\n")
 	for _, d := range g.decls {
 		out.WriteString(d)
 		out.WriteString("\n")
@@ -211,7 +212,7 @@ func quote(key string) string {
 }
 
 // FromServer lists the namespaces registered on srv.
-func FromServer(srv *sio.Server) []Namespace {
+func FromServer(srv *sockside.Server) []Namespace {
 	var out []Namespace
 	for _, n := range srv.Namespaces() {
 		out = append(out, Namespace{Name: n.Name(), ClientEvents: n.ClientEvents(), ServerEvents: n.ServerEvents()})

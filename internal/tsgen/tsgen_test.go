@@ -1,13 +1,14 @@
 package tsgen_test
 
 import (
+	"context"
 	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 
-	"github.com/sockside/sockside/internal/sio"
+	"github.com/sockside/sockside"
 	"github.com/sockside/sockside/internal/tsgen"
 	"github.com/sockside/sockside/namespaces"
 )
@@ -17,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // TestRenderGolden pins the TypeScript rendering of the real namespaces.
 func TestRenderGolden(t *testing.T) {
 	srv := namespaces.Declared()
-	defer srv.Close()
+	defer func() { _ = srv.Shutdown(context.Background()) }()
 	got, err := tsgen.Render("// header\n", tsgen.FromServer(srv))
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +46,7 @@ func TestRenderRefusesWhatTypeScriptCannotName(t *testing.T) {
 		"int map keys":     reflect.TypeFor[withIntKeys](),
 		"channel":          reflect.TypeFor[chan int](),
 	} {
-		ns := []tsgen.Namespace{{Name: "/x", ServerEvents: []sio.EventSpec{{Name: "e", Payload: typ}}}}
+		ns := []tsgen.Namespace{{Name: "/x", ServerEvents: []sockside.EventSpec{{Name: "e", Payload: typ}}}}
 		if _, err := tsgen.Render("", ns); err == nil {
 			t.Errorf("%s: rendered without error", name)
 		}

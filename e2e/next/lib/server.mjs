@@ -6,7 +6,7 @@ import { here } from "./cache.mjs";
 export async function startServer(bin, env = {}) {
   const proc = start(bin, [], {
     cwd: here, // no .env here
-    env: cleanEnv({ SOCKET_HOST: "127.0.0.1", SOCKET_PORT: "0", LOG_LEVEL: "info", ...env }),
+    env: cleanEnv({ SOCKET_HOST: "127.0.0.1", SOCKET_PORT: "0", SOCKET_DEMO: "on", LOG_LEVEL: "info", ...env }),
     name: "sockside",
   });
   const m = await proc.waitFor(/msg="sockside listening" addr=(\S+)/, 30_000, "its listening address");

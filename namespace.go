@@ -1,0 +1,192 @@
+package sockside
+
+import (
+	"errors"
+	"reflect"
+
+	"github.com/zishang520/socket.io/v3/pkg/types"
+
+	"github.com/sockside/sockside/internal/auth"
+	"github.com/sockside/sockside/internal/sio"
+)
+
+// Namespace is a Socket.IO namespace ("/chat"): its events, connect
+// middleware, hooks and rooms. Clients reach it with io("/chat").
+type Namespace struct {
+	srv *Server
+	n   *sio.Namespace
+}
+
+func newNamespace(srv *Server, n *sio.Namespace) *Namespace {
+	ns := &Namespace{srv: srv, n: n}
+	// First of the namespace's hooks, so every other one and every
+	// handler finds the socket's handle.
+	n.OnConnect(func(c *sio.Client) { c.Ext = &Socket{c: c} })
+	return ns
+}
+
+// socketOf is the handle newNamespace gave c.
+func socketOf(c *sio.Client) *Socket { return c.Ext.(*Socket) }
+
+// Name is the namespace's name, e.g. "/chat".
+func (n *Namespace) Name() string { return n.n.Name() }
+
+// EventSpec describes one declared event: its name, the Go type of its
+// payload (nil for any arguments, see HandleRaw) and, for client events,
+// of its ack. Generators read them (the TypeScript event maps).
+type EventSpec struct {
+	Name    string
+	Payload reflect.Type
+	Ack     reflect.Type
+}
+
+// ClientEvents lists the events clients may send, in registration order.
+func (n *Namespace) ClientEvents() []EventSpec { return specs(n.n.ClientEvents()) }
+
+// ServerEvents lists the events the server declares it emits (Emits), in
+// declaration order. Every namespace declares two of its own: "disconnect-
+// reason" (see Disconnect) and "recovery-offset" (sent to each new socket
+// while connection state recovery is on).
+func (n *Namespace) ServerEvents() []EventSpec { return specs(n.n.ServerEvents()) }
+
+func specs(in []sio.EventSpec) []EventSpec {
+	out := make([]EventSpec, len(in))
+	for i, s := range in {
+		out[i] = EventSpec(s)
+	}
+	return out
+}
+
+// ConnectRequest is a socket asking to join a namespace, as its connect
+// middleware sees it (see Namespace.Use).
+type ConnectRequest struct {
+	// SocketID is the id the socket will have.
+	SocketID string
+	// Handshake is what the client sent.
+	Handshake Handshake
+	// User is who the socket is: from the verified JWT when
+	// SOCKET_AUTH_SECRET is set, else anonymous (the id, with the name the
+	// client offers in its auth payload). A middleware may replace it.
+	User User
+}
+
+// Use adds a connect middleware. Middlewares run in the order they were
+// added, after the server's own auth (the JWT when SOCKET_AUTH_SECRET is
+// set), before the client sees "connect". Returning an error refuses the
+// socket: a *ConnectError reaches the client's connect_error with its
+// Message and Data; any other error is logged and the client gets
+// "internal error". A panic is recovered and treated the same way.
+func (n *Namespace) Use(mw func(*ConnectRequest) error) {
+	n.n.Use(func(r *sio.ConnectRequest) error {
+		req := &ConnectRequest{SocketID: string(r.Socket.Id()), Handshake: handshakeOf(r.Socket), User: User(r.User)}
+		err := mw(req)
+		if err == nil {
+			r.User = auth.User(req.User)
+			return nil
+		}
+		if ce, ok := errors.AsType[*ConnectError](err); ok {
+			return &sio.ConnectError{Message: ce.Message, Data: ce.Data}
+		}
+		return err
+	})
+}
+
+// OnConnect adds a hook run for every socket that connects, before any of
+// its events is handled. Hooks run in the order they were added.
+func (n *Namespace) OnConnect(fn func(*Socket)) {
+	n.n.OnConnect(func(c *sio.Client) { fn(socketOf(c)) })
+}
+
+// OnDisconnect adds a hook run after a socket has left, with the reason
+// (Socket.IO's: "client namespace disconnect", "transport close", "ping
+// timeout", "server namespace disconnect", ...) and the rooms it was in.
+func (n *Namespace) OnDisconnect(fn func(s *Socket, reason string, rooms []string)) {
+	n.n.OnDisconnect(func(c *sio.Client, reason string, rooms []string) { fn(socketOf(c), reason, rooms) })
+}
+
+// SetRoomKey maps the room names that the emit API (POST /api/emit)
+// receives to the rooms the namespace puts sockets in, for a namespace
+// that keeps its rooms apart from the per-socket id rooms with a prefix.
+func (n *Namespace) SetRoomKey(fn func(public string) string) { n.n.SetRoomKey(fn) }
+
+// Handle registers a client event whose first argument decodes (as JSON)
+// into Req and whose ack carries the returned Ack. A returned error is
+// acked as {ok: false, error}: the text of a BadRequest error verbatim,
+// any other error logged and sent as "internal error". Events a client
+// sends without an ack run the handler all the same.
+//
+// Handlers of one socket run one at a time, in the order the client sent
+// the events; handlers of different sockets run concurrently.
+func Handle[Req, Ack any](n *Namespace, event string, fn func(s *Socket, req Req) (Ack, error)) {
+	sio.Handle(n.n, event, func(c *sio.Client, req Req) (Ack, error) { return fn(socketOf(c), req) })
+}
+
+// HandleRaw registers a client event that takes and acks any arguments:
+// JSON values as encoding/json decodes them into any (numbers as float64),
+// binary as []byte at any depth. The returned values are the ack's
+// arguments ([]byte is sent as binary).
+func HandleRaw(n *Namespace, event string, fn func(s *Socket, args []any) ([]any, error)) {
+	sio.HandleRaw(n.n, event, func(c *sio.Client, args []any) ([]any, error) {
+		for i, a := range args {
+			args[i] = withBytes(a)
+		}
+		return fn(socketOf(c), args)
+	})
+}
+
+// withBytes replaces the decoder's binary buffers in v with their bytes.
+func withBytes(v any) any {
+	switch t := v.(type) {
+	case *types.BytesBuffer:
+		return t.Bytes()
+	case []any:
+		for i, e := range t {
+			t[i] = withBytes(e)
+		}
+	case map[string]any:
+		for k, e := range t {
+			t[k] = withBytes(e)
+		}
+	}
+	return v
+}
+
+// Emitter sends one declared server-to-client event with a payload of
+// type T. A failed emit is logged (with Redis it is queued while Redis is
+// away, see docs/scaling.md).
+type Emitter[T any] struct{ e sio.Emitter[T] }
+
+// Emits declares that the server emits event on n with a payload of type
+// T, and returns what sends it.
+func Emits[T any](n *Namespace, event string) Emitter[T] {
+	return Emitter[T]{sio.Emits[T](n.n, event)}
+}
+
+// ToAll sends v to every socket of the namespace, on every node.
+func (e Emitter[T]) ToAll(v T) { e.e.ToAll(v) }
+
+// ToRoom sends v to every socket in room, on every node.
+func (e Emitter[T]) ToRoom(room string, v T) { e.e.ToRoom(room, v) }
+
+// ToRoomExcept sends v to every socket in room but s.
+func (e Emitter[T]) ToRoomExcept(s *Socket, room string, v T) { e.e.ToRoomExcept(s.c, room, v) }
+
+// ToSocket sends v to s alone.
+func (e Emitter[T]) ToSocket(s *Socket, v T) { e.e.ToClient(s.c, v) }
+
+// Emit sends an event that was not declared with Emits to every socket of
+// the namespace, on every node.
+func (n *Namespace) Emit(event string, args ...any) error { return n.n.EmitRaw("", event, args...) }
+
+// EmitTo sends an event that was not declared with Emits to every socket
+// in room, on every node.
+func (n *Namespace) EmitTo(room, event string, args ...any) error {
+	if room == "" {
+		return errors.New("sockside: EmitTo needs a room (Emit sends to everyone)")
+	}
+	return n.n.EmitRaw(room, event, args...)
+}
+
+// Members counts the sockets in room across every node (with Redis, a
+// round trip to the other nodes, bounded at 5 seconds).
+func (n *Namespace) Members(room string) (int, error) { return n.n.Members(room) }
