@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -30,16 +32,43 @@ func nodePath(t *testing.T) string {
 // its standard output from JSON into out.
 func runNode(t *testing.T, node, script string, stdin []byte, out any, args ...string) {
 	t.Helper()
-	cmd := exec.Command(node, append([]string{"--experimental-vm-modules", "--no-warnings", filepath.Join("testdata", "node", script)}, args...)...)
+	cmd := nodeCommand(t, node, script, args...)
 	cmd.Stdin = bytes.NewReader(stdin)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.Output()
+	decodeNode(t, cmd, script, out)
+}
+
+// nodeCommand is node running a script under testdata/node with args,
+// bounded in time.
+func nodeCommand(t *testing.T, node, script string, args ...string) *exec.Cmd {
+	t.Helper()
+	path, err := filepath.Abs(filepath.Join("testdata", "node", script))
 	if err != nil {
+		t.Fatal(err)
+	}
+	return boundedCommand(t, node, append([]string{"--experimental-vm-modules", "--no-warnings", path}, args...)...)
+}
+
+// boundedCommand is exec.Command, killed (with its process group, by
+// runGroup) when the test ends or after two minutes.
+func boundedCommand(t *testing.T, name string, args ...string) *exec.Cmd {
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.WaitDelay = 10 * time.Second
+	return cmd
+}
+
+// decodeNode runs cmd, a node script, decoding its standard output from
+// JSON into out.
+func decodeNode(t *testing.T, cmd *exec.Cmd, script string, out any) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := runGroup(cmd); err != nil {
 		t.Fatalf("node %s: %v\n%s", script, err, stderr.String())
 	}
-	if err := json.Unmarshal(stdout, out); err != nil {
-		t.Fatalf("node %s printed %q: %v", script, stdout, err)
+	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
+		t.Fatalf("node %s printed %q: %v\n%s", script, stdout.String(), err, stderr.String())
 	}
 }
 
@@ -198,6 +227,87 @@ func TestTrailingSlashInNode(t *testing.T) {
 				t.Errorf("Next %s, %s (trailingSlash %v, headers %v): got %+v, want %+v",
 					version, requests[i].URL, requests[i].TrailingSlash, requests[i].Headers, got[i], w)
 			}
+		}
+	}
+}
+
+// TestStartSocksideInNode calls the generated startSockside with a stand-in
+// server that prints where it runs: the binary is -spawn's path from the
+// app's folder (where Next runs), or absolute; the server runs in the
+// folder nextconfig ran in, whose .env it read.
+func TestStartSocksideInNode(t *testing.T) {
+	node := nodePath(t)
+	if runtime.GOOS == "windows" {
+		t.Skip("the stand-in server is a shell script")
+	}
+	const standIn = "#!/bin/sh\nprintf '{\"cwd\": \"%s\", \"command\": \"%s\"}\\n' \"$(pwd -P)\" \"$0\"\n"
+	root := newApp(t, next16())
+	app := filepath.Join(root, "web")
+	elsewhere := filepath.Join(t.TempDir(), "sockside")
+	for _, bin := range []string{filepath.Join(app, "bin", "sockside"), filepath.Join(root, "server", "sockside"), elsewhere} {
+		writeFile(t, bin, standIn)
+		if err := os.Chmod(bin, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		wd, spawn string
+		binary    string // what Next starts
+	}{
+		{root, "bin/sockside", filepath.Join(app, "bin", "sockside")},
+		{root, "../server/sockside", filepath.Join(root, "server", "sockside")},
+		{app, "bin/sockside", filepath.Join(app, "bin", "sockside")},
+		{app, elsewhere, elsewhere},
+	} {
+		dir := "web"
+		if tc.wd == app {
+			dir = "."
+		}
+		mustRun(t, tc.wd, "-dir", dir, "-spawn", tc.spawn)
+		starter, err := os.ReadFile(filepath.Join(app, "start-sockside.js"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		module := filepath.Join(t.TempDir(), "start-sockside.mjs")
+		writeFile(t, module, string(starter))
+
+		cmd := nodeCommand(t, node, "start.mjs", module)
+		cmd.Dir = app
+		cmd.Env = append(os.Environ(), "NEXT_PHASE=", "SOCKSIDE_STARTED=")
+		var got struct{ Cwd, Command string }
+		decodeNode(t, cmd, "start.mjs", &got)
+		wantCwd, _ := filepath.EvalSymlinks(tc.wd)
+		if got.Cwd != wantCwd || got.Command != tc.binary {
+			t.Errorf("run in %s with -spawn %s: the server ran as %s in %s, want %s in %s", tc.wd, tc.spawn, got.Command, got.Cwd, tc.binary, wantCwd)
+		}
+	}
+}
+
+// TestNextConfigInNode loads the next.config created for a new app: its
+// rewrites go to SOCKET_INTERNAL_URL when it is set (and not empty), else
+// to the generated target, and next dev serves its resources to the page
+// on 127.0.0.1 as well as on localhost.
+func TestNextConfigInNode(t *testing.T) {
+	node := nodePath(t)
+	root := newApp(t, next16())
+	mustRun(t, root)
+	config := filepath.Join(root, "web", "next.config.mjs")
+	for internal, target := range map[string]string{
+		"http://sockside:4000/": "http://sockside:4000",
+		"":                      "http://127.0.0.1:3001",
+	} {
+		cmd := nodeCommand(t, node, "config.mjs", config)
+		cmd.Env = append(os.Environ(), "SOCKET_INTERNAL_URL="+internal)
+		var got struct {
+			AllowedDevOrigins []string
+			Rewrites          struct{ BeforeFiles []rewrite.Rule }
+		}
+		decodeNode(t, cmd, "config.mjs", &got)
+		if want := rewrite.Rules("/socket.io/", target); !reflect.DeepEqual(got.Rewrites.BeforeFiles, want) {
+			t.Errorf("SOCKET_INTERNAL_URL=%q: rewrites %v, want %v", internal, got.Rewrites.BeforeFiles, want)
+		}
+		if want := []string{"127.0.0.1", "localhost"}; !reflect.DeepEqual(got.AllowedDevOrigins, want) {
+			t.Errorf("allowedDevOrigins %v, want %v", got.AllowedDevOrigins, want)
 		}
 	}
 }
