@@ -3,18 +3,14 @@
 SHELL := /bin/bash
 BIN   := $(CURDIR)/bin/sockside
 
-.PHONY: dev server test test-go test-e2e fmt vet bin
+.PHONY: dev server test test-go test-e2e check generate bin
 
-## dev: run the server (and the demo app through Next's rewrite, once web/ exists)
-dev: bin
-	@if [ -f web/package.json ]; then \
-	  $(MAKE) --no-print-directory web/node_modules; \
-	  trap 'kill 0' EXIT; $(BIN) & (cd web && npm run dev); \
-	else \
-	  exec $(BIN); \
-	fi
+## dev: run the server with the demo namespaces and the demo app (next dev) through Next's rewrite
+dev: bin web/node_modules
+	@echo "sockside demo: open http://localhost:3000 (or http://127.0.0.1:3000) once Next says Ready"
+	@trap 'kill 0' EXIT; SOCKET_DEMO=$${SOCKET_DEMO:-on} $(BIN) & (cd web && npm run dev)
 
-## server: run only the Go server
+## server: run only the Go server (SOCKET_DEMO=on for the demo namespaces)
 server: bin
 	exec $(BIN)
 
@@ -32,14 +28,32 @@ web/node_modules: web/package-lock.json
 ## test: everything CI runs
 test: test-go test-e2e test-web test-next fuzz-short
 
-test-go:
+# The generated files make test checks; `make generate` rewrites them.
+lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
 	go run ./nextconfig -dir web -types lib/socket-events.ts -check
+
+test-go: lint
 	go test -race -count=1 -timeout 15m ./...
 
-test-e2e: bin e2e/node_modules
-	cd e2e && SOCKSIDE_BIN=$(BIN) npm test
+## check: the contributors' fast loop: gofmt, vet, generated files, unit tests (no Redis, e2e or Next matrix)
+check: lint
+	go test -short -count=1 -timeout 5m ./...
+
+## generate: after adding or changing a namespace, rewrite what make test checks: the demo's
+## TypeScript event map (web/lib/socket-events.ts) and the generator goldens
+generate:
+	go run ./nextconfig -dir web -types lib/socket-events.ts
+	go test ./internal/tsgen ./nextconfig -run 'Golden' -count=1 -update
+
+## embed-bin: examples/embed, a module of its own that imports sockside (e2e/tests/embed.test.mjs drives it)
+.PHONY: embed-bin lint
+embed-bin:
+	cd examples/embed && go vet ./... && go build -o $(CURDIR)/bin/embed-example .
+
+test-e2e: bin embed-bin e2e/node_modules
+	cd e2e && SOCKSIDE_BIN=$(BIN) SOCKSIDE_EMBED_BIN=$(CURDIR)/bin/embed-example npm test
 
 ## test-web: type-check web/, unit-test its client layer, build it once, and drive it in Chromium against the real server
 .PHONY: test-web chromium

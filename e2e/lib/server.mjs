@@ -10,21 +10,30 @@ import { createHmac } from "node:crypto";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 export function serverBinary() {
-  if (process.env.SOCKSIDE_BIN) return process.env.SOCKSIDE_BIN;
-  const bin = join(root, "e2e/.cache/sockside");
+  return process.env.SOCKSIDE_BIN || cachedBuild("sockside", root, "./server");
+}
+
+/** The binary of examples/embed, an application module that imports sockside (SOCKSIDE_EMBED_BIN, else built). */
+export function embedBinary() {
+  return process.env.SOCKSIDE_EMBED_BIN || cachedBuild("embed-example", join(root, "examples/embed"), ".");
+}
+
+function cachedBuild(name, dir, pkg) {
+  const bin = join(root, "e2e/.cache", name);
   if (!existsSync(bin)) {
     mkdirSync(dirname(bin), { recursive: true });
-    execFileSync("go", ["build", "-o", bin, "./server"], { cwd: root, stdio: "inherit" });
+    execFileSync("go", ["build", "-o", bin, pkg], { cwd: dir, stdio: "inherit" });
   }
   return bin;
 }
 
 /**
- * Starts the server on a free port with env on top of test defaults and
- * resolves once it logs its address. stop() sends SIGTERM and waits.
+ * Starts the server (or another binary built on sockside: bin) on a free
+ * port with env on top of test defaults and resolves once it logs its
+ * address. stop() sends SIGTERM and waits.
  */
-export async function startServer(env = {}, { timeoutMs = 15000 } = {}) {
-  const proc = spawn(serverBinary(), [], {
+export async function startServer(env = {}, { timeoutMs = 15000, bin = serverBinary() } = {}) {
+  const proc = spawn(bin, [], {
     cwd: join(root, "e2e"), // no .env there: tests see only what they set
     env: {
       PATH: process.env.PATH,
@@ -42,7 +51,7 @@ export async function startServer(env = {}, { timeoutMs = 15000 } = {}) {
     const timer = setTimeout(() => rej(new Error(`server did not start in ${timeoutMs} ms:\n${logs}`)), timeoutMs);
     const onData = (b) => {
       logs += b;
-      const m = /msg="sockside listening" addr=(\S+)/.exec(logs);
+      const m = /sockside listening"? addr=(\S+)/.exec(logs); // slog text, or log through slog.Default
       if (m) { clearTimeout(timer); res(m[1]); }
     };
     proc.stdout.on("data", onData);
