@@ -310,8 +310,8 @@ func TestDockerfiles(t *testing.T) {
 }
 
 // The server image's build context (deploy/server.Dockerfile.dockerignore:
-// everything excluded but the listed directories) holds every package the
-// binaries import.
+// everything excluded but the listed directories and files) holds every
+// source file of the packages the binaries import.
 func TestServerBuildContext(t *testing.T) {
 	_, root := loadCompose(t)
 	b, err := os.ReadFile(filepath.Join(root, "deploy", "server.Dockerfile.dockerignore"))
@@ -324,17 +324,20 @@ func TestServerBuildContext(t *testing.T) {
 			kept = append(kept, strings.TrimSuffix(dir, "/"))
 		}
 	}
-	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.Dir}}{{end}}", "../server", "./healthcheck").Output()
+	out, err := exec.Command("go", "list", "-deps", "-f", `{{if not .Standard}}{{range .GoFiles}}{{$.Dir}}/{{.}} {{end}}{{end}}`, "../server", "./healthcheck").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
-	for _, dir := range strings.Fields(string(out)) {
-		rel, err := filepath.Rel(root, dir)
+	for _, file := range strings.Fields(string(out)) {
+		rel, err := filepath.Rel(root, file)
 		if err != nil || strings.HasPrefix(rel, "..") {
 			continue // a module dependency, downloaded in the image
 		}
-		if !slices.ContainsFunc(kept, func(k string) bool { return rel == k || strings.HasPrefix(rel, k+"/") }) {
-			t.Errorf("package directory %s is not in the server image's build context (kept: %v)", rel, kept)
+		if !slices.ContainsFunc(kept, func(k string) bool {
+			matched, _ := filepath.Match(k, rel)
+			return matched || strings.HasPrefix(rel, k+"/")
+		}) {
+			t.Errorf("%s is not in the server image's build context (kept: %v)", rel, kept)
 		}
 	}
 }
