@@ -9,18 +9,24 @@
 // that the plugin needs, and optionally an instrumentation hook that starts
 // the server with Next. Run it from the folder the server runs in, where
 // the server reads its .env: in a Next app's own folder, outside sockside's
-// checkout (templates are built in; nothing is read from the checkout),
+// checkout (its templates are built in; it reads nothing of the checkout),
 //
 //	go run github.com/sockside/sockside/nextconfig@VERSION -dir .
-//	go run github.com/sockside/sockside/nextconfig@VERSION -dir . -spawn bin/sockside
+//
+// and to have next dev start the server too, from a binary in the app's
+// bin/ (-spawn takes a path from the app's folder, or an absolute one):
+//
+//	GOBIN="$PWD/bin" go install github.com/sockside/sockside/server@VERSION
+//	go run github.com/sockside/sockside/nextconfig@VERSION -dir . -spawn bin/server
 //
 // or at the root of sockside's checkout, for its demo app:
 //
 //	go run ./nextconfig -dir web
 //
 // Generated files start with a "Code generated ... DO NOT EDIT." line and
-// the command that regenerates them, and are rewritten on every run; the
-// app's own files are never overwritten.
+// the command that regenerates them (VERSION included: pin it, or -check
+// fails after each release until the files are regenerated), and are
+// rewritten on every run; the app's own files are never overwritten.
 package main
 
 import (

@@ -35,8 +35,11 @@ settings and default target come from the server's environment and ./.env.
 From a Next app's own folder (it needs nothing of sockside's checkout):
 
 	go run github.com/sockside/sockside/nextconfig@VERSION -dir .
+	go run github.com/sockside/sockside/nextconfig@VERSION -dir . -spawn bin/server
 
-In sockside's checkout, for its demo app: go run ./nextconfig -dir web
+The files it writes name the command, VERSION included: pin it, or -check
+fails after each release until they are regenerated. In sockside's
+checkout, for its demo app: go run ./nextconfig -dir web
 
 `
 
