@@ -435,3 +435,29 @@ func TestSelfCommand(t *testing.T) {
 		t.Error("isCheckoutRoot of sockside's own root is false")
 	}
 }
+
+// TestDevOrigins: a created next.config sets allowedDevOrigins only for the
+// Next releases that read it; older ones warn about an unknown key.
+func TestDevOrigins(t *testing.T) {
+	for version, want := range map[string]bool{
+		"14.2.29": false, "14.2.30": true, "14.2.35": true,
+		"15.2.2": false, "15.2.3": true, "15.5.29": true,
+		"16.0.0": true, "16.4.6": true,
+	} {
+		v, err := rewrite.ParseVersion(version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := devOrigins(v); got != want {
+			t.Errorf("devOrigins(%s) = %v, want %v", version, got, want)
+		}
+		p, err := makePlan(nextApp{version: v, dir: t.TempDir()}, settings{socketPath: "/socket.io/"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		config := p.files[1]
+		if config.name != "next.config.mjs" || contains(config.data, "allowedDevOrigins") != want {
+			t.Errorf("Next %s: %s sets allowedDevOrigins: %v, want %v", version, config.name, !want, want)
+		}
+	}
+}
