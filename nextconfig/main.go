@@ -81,6 +81,7 @@ func moduleVersion(bi *debug.BuildInfo) string {
 		for _, d := range bi.Deps {
 			if d.Path == modulePath {
 				m = d
+				break
 			}
 		}
 	}
