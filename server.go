@@ -52,6 +52,15 @@ type Server struct {
 	order      []*Namespace
 }
 
+func init() {
+	app.Of = func(h http.Handler) (*app.App, bool) {
+		if s, ok := h.(*Server); ok {
+			return s.app, true
+		}
+		return nil, false
+	}
+}
+
 // Option changes how New builds a Server.
 type Option func(*options)
 

@@ -1,8 +1,10 @@
 // Command conformance serves the handlers that the official language-neutral
 // protocol test suites drive (socketio/socket.io, docs/engine.io-protocol/
-// v4-test-suite and docs/socket.io-protocol/v5-test-suite), built with the
-// project's transports and handler from internal/engineio, so the suites
-// and this package's tests check the stack the server runs on:
+// v4-test-suite and docs/socket.io-protocol/v5-test-suite): the Socket.IO
+// side is an application of the public package (sockside), the bare
+// Engine.IO side is built with the project's transports and handler from
+// internal/engineio, so the suites and this package's tests check the
+// stack the server runs on:
 //
 //	go run ./e2e/conformance -addr localhost:3000
 //
@@ -29,10 +31,13 @@ import (
 	"time"
 
 	"github.com/zishang520/socket.io/servers/engine/v3"
-	"github.com/zishang520/socket.io/servers/engine/v3/config"
+	engineconfig "github.com/zishang520/socket.io/servers/engine/v3/config"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
+	"github.com/sockside/sockside"
+	"github.com/sockside/sockside/config"
+	"github.com/sockside/sockside/internal/app"
 	"github.com/sockside/sockside/internal/engineio"
 )
 
@@ -97,19 +102,21 @@ func run(addr string) error {
 // fixture is the handler set: the Socket.IO server at /socket.io/ and the
 // bare Engine.IO server at /engine.io/.
 type fixture struct {
-	sio *socket.Server
+	api *sockside.Server
+	sio *socket.Server // what api runs on, for the white-box tests
 	eio engine.Server
 	mux *http.ServeMux
 }
 
 func newFixture() *fixture {
-	f := &fixture{sio: newSocketIOServer(), eio: newEngineIOServer(), mux: http.NewServeMux()}
-	// After each server's own "connection" listener (ServeHandler binds the
-	// Socket.IO layer), so the open packet waits for it: see engineio.Ready.
-	engineio.Attach(f.sio.ServeHandler(nil).(engine.BaseServer))
+	f := &fixture{api: newSocketIOServer(), eio: newEngineIOServer(), mux: http.NewServeMux()}
+	a, _ := app.Of(f.api)
+	f.sio = a.SocketIO().IO
+	// After the server's own "connection" listener, so the open packet
+	// waits for it: see engineio.Ready. (sockside.New does the same.)
 	engineio.Attach(f.eio)
 	// engineio.Handler goes with engineio.Transports (see there).
-	f.mux.Handle("/socket.io/", engineio.Handler(f.sio.ServeHandler(nil)))
+	f.mux.Handle("/socket.io/", f.api)
 	f.mux.Handle("/engine.io/", engineio.Handler(f.eio))
 	return f
 }
@@ -121,51 +128,50 @@ func (f *fixture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Close ends every session of both servers, which also stops their
 // heartbeat timers.
 func (f *fixture) Close() {
-	f.sio.Close(nil)
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := f.api.Shutdown(ctx); err != nil {
+		slog.Error("socket.io shutdown", "err", err)
+	}
 	f.eio.Close()
 }
 
-func newSocketIOServer() *socket.Server {
-	opts := socket.DefaultServerOptions()
-	opts.SetPingInterval(pingInterval)
-	opts.SetPingTimeout(pingTimeout)
-	opts.SetMaxHttpBufferSize(maxPayload)
-	opts.SetConnectTimeout(connectTimeout)
-	// The suites also run from a browser page on another origin.
-	opts.SetCors(&types.Cors{Origin: "*"})
-	opts.SetServeClient(false)
-	opts.SetTransports(engineio.Transports())
-
-	sio := socket.NewServer(nil, opts)
-	_ = sio.On("connection", func(args ...any) {
-		s := args[0].(*socket.Socket)
-		emitAuth(s)
-		_ = s.On("message", func(args ...any) {
-			_ = s.Emit("message-back", args...)
-		})
-		_ = s.On("message-with-ack", func(args ...any) {
-			// The ack is the last argument when the client asked for one.
-			if len(args) == 0 {
-				return
-			}
-			if ack, ok := args[len(args)-1].(socket.Ack); ok {
-				ack(args[:len(args)-1], nil)
-			}
-		})
-		engineio.Ready(s.Conn()) // handlers in place: the CONNECT may go out
+// newSocketIOServer is the suites' Socket.IO application: "/" emits "auth"
+// with the handshake auth on connection, echoes "message" as
+// "message-back" and acks "message-with-ack" with its arguments; "/custom"
+// emits "auth" likewise.
+func newSocketIOServer() *sockside.Server {
+	cfg := config.Default()
+	cfg.PingInterval = pingInterval
+	cfg.PingTimeout = pingTimeout
+	cfg.MaxPayload = maxPayload
+	cfg.ConnectTimeout = connectTimeout
+	// The suites also run from a browser page on another origin, open
+	// many connections at once and send no recovery offsets.
+	cfg.CORSOrigins = []string{"*"}
+	cfg.HandshakeRate = 0
+	cfg.RateLimit = 0
+	cfg.RecoveryWindow = 0
+	srv, err := sockside.New(cfg, sockside.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		panic("conformance: " + err.Error()) // constants above
+	}
+	root := srv.Namespace("/")
+	root.OnConnect(emitAuth)
+	sockside.HandleRaw(root, "message", func(s *sockside.Socket, args []any) ([]any, error) {
+		return nil, s.Emit("message-back", args...)
 	})
-	_ = sio.Of("/custom", nil).On("connection", func(args ...any) {
-		s := args[0].(*socket.Socket)
-		emitAuth(s)
-		engineio.Ready(s.Conn())
+	sockside.HandleRaw(root, "message-with-ack", func(_ *sockside.Socket, args []any) ([]any, error) {
+		return args, nil
 	})
-	return sio
+	srv.Namespace("/custom").OnConnect(emitAuth)
+	return srv
 }
 
-// emitAuth sends the handshake auth back. A CONNECT without payload leaves
-// it nil in this library, where the reference server (and the suites'
-// expectation, 42["auth",{}]) has an empty object.
-func emitAuth(s *socket.Socket) {
+// emitAuth sends the handshake auth back. A CONNECT without payload has
+// none, where the reference server (and the suites' expectation,
+// 42["auth",{}]) has an empty object.
+func emitAuth(s *sockside.Socket) {
 	auth := s.Handshake().Auth
 	if auth == nil {
 		auth = map[string]any{}
@@ -174,7 +180,7 @@ func emitAuth(s *socket.Socket) {
 }
 
 func newEngineIOServer() engine.Server {
-	opts := config.DefaultServerOptions()
+	opts := engineconfig.DefaultServerOptions()
 	opts.SetPingInterval(pingInterval)
 	opts.SetPingTimeout(pingTimeout)
 	opts.SetMaxHttpBufferSize(maxPayload)

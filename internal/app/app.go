@@ -107,6 +107,12 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 	return a, nil
 }
 
+// Of returns the App a handler of the public package is built on. That
+// package sets it when it loads, so that sockside's own white-box tests
+// (e2e/conformance) reach the engine without the public API exporting
+// anything internal.
+var Of func(http.Handler) (*App, bool)
+
 // SocketIO is the Socket.IO server, for registering namespaces.
 func (a *App) SocketIO() *sio.Server { return a.sio }
 

@@ -93,8 +93,13 @@ func (p *Policy) Gate(next http.Handler, onReject func(r *http.Request)) http.Ha
 
 // SocketIOCors is the Socket.IO library's CORS option. The origin check
 // always passes because Gate has already refused disallowed origins; what is
-// left is the header reflection, with credentials only when allowed.
+// left is the header: "*" for a wildcard policy (as Node's server answers
+// origin "*"), else the origin reflected, with credentials only when
+// allowed.
 func (p *Policy) SocketIOCors() *types.Cors {
+	if p.wildcard {
+		return &types.Cors{Origin: "*"}
+	}
 	return &types.Cors{
 		Origin:      func(string) bool { return true },
 		Credentials: p.Credentials(),
