@@ -1,10 +1,6 @@
 package sockside
 
-import (
-	"fmt"
-
-	"github.com/sockside/sockside/internal/sio"
-)
+import "fmt"
 
 // RequestError is a client's mistake (a missing field, a room it is not
 // in). A handler that returns one has its Message acked verbatim as
@@ -37,7 +33,7 @@ func (e *ConnectError) Error() string { return e.Message }
 // DisconnectEvent is the event a socket receives just before the server
 // disconnects it on purpose (Socket.Disconnect, or the server's own
 // reasons below), carrying a Disconnect.
-const DisconnectEvent = sio.DisconnectEvent
+const DisconnectEvent = "disconnect-reason"
 
 // Disconnect explains a server-initiated disconnect. Codes are in the
 // 4000-4999 range (as WebSocket application close codes are). After any of
@@ -50,4 +46,4 @@ type Disconnect struct {
 
 // DisconnectRateLimit is sent to a socket that kept sending events far
 // above SOCKET_RATE_LIMIT after being refused. Reconnect after a pause.
-var DisconnectRateLimit = Disconnect{Code: sio.DisconnectRateLimit.Code, Reason: sio.DisconnectRateLimit.Reason}
+var DisconnectRateLimit = Disconnect{Code: 4429, Reason: "rate limit exceeded"}

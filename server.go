@@ -17,8 +17,8 @@
 // rate limit, counts metrics, keeps a socket's events in the order they
 // came, waits for running handlers during a graceful drain and turns
 // errors and panics into `{ok: false, error}` acks. The declared types are
-// also what the TypeScript event maps are generated from (see Namespace.
-// ClientEvents and ServerEvents).
+// also what the TypeScript event maps are generated from (see
+// Namespace.ClientEvents and Namespace.ServerEvents).
 //
 // Register namespaces, handlers, middleware and hooks before serving; the
 // Server does not expect them to change while it runs.
