@@ -2,7 +2,7 @@
 // defaults and documentation in one place (the `env`, `default` and `doc`
 // tags), loaded from the environment and an optional .env file.
 //
-// The README's configuration table is generated from the same tags
+// The configuration table of docs/configuration.md is generated from the same tags
 // (see Table) and a test keeps the two in sync.
 package config
 
@@ -27,7 +27,7 @@ import (
 // Config is everything the server reads at start-up. Field tags:
 //   - env: the variable name;
 //   - default: the value used when the variable is unset or empty;
-//   - doc: the user-facing description rendered into the README.
+//   - doc: the user-facing description rendered into docs/configuration.md.
 type Config struct {
 	Host string `env:"SOCKET_HOST" default:"127.0.0.1" doc:"Interface to listen on."`
 	Port int    `env:"SOCKET_PORT" default:"3001" doc:"Port to listen on (the side port Next rewrites to); 0 picks a free one and logs it."`
@@ -303,7 +303,7 @@ func (c Config) AllowsAnyOrigin() bool {
 	return false
 }
 
-// Table renders the configuration as a Markdown table for the README.
+// Table renders the configuration as a Markdown table for docs/configuration.md.
 func Table() string {
 	var b strings.Builder
 	b.WriteString("| variable | default | meaning |\n|---|---|---|\n")

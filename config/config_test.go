@@ -508,7 +508,7 @@ const (
 // docs/configuration.md documents the configuration with the table Table() renders;
 // this keeps them from drifting apart. Regenerate the block with
 // fmt.Print(config.Table()) and paste it between the markers.
-func TestReadmeConfigTableInSync(t *testing.T) {
+func TestConfigTableInSync(t *testing.T) {
 	const path = "../docs/configuration.md"
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {

@@ -337,7 +337,7 @@ func TestRegenerateCommand(t *testing.T) {
 }
 
 // TestPerVersionFiles pins which files each Next version gets, the list
-// the README gives.
+// docs/nextjs.md gives.
 func TestPerVersionFiles(t *testing.T) {
 	for version, want := range map[string][]string{
 		"14.2.35": {"with-socket-io.mjs", "next.config.mjs", "socket-io-trailing-slash.ts", "middleware.ts", "start-sockside.ts", "instrumentation.ts"},

@@ -1,5 +1,5 @@
 // The Node socket.io reference server for the bench: the same "/" echo and
-// "/chat" join/leave/message semantics as sockside (see the README's
+// "/chat" join/leave/message semantics as sockside (see docs/protocol.md's
 // protocol table), so the same load generator drives both.
 //
 // Environment: HOST (127.0.0.1), PORT (0 = a free one), PING_INTERVAL_MS

@@ -34,7 +34,7 @@ var ErrSlowConsumer = errors.New("slow consumer")
 // upgrade and gorilla connection for reading, and owns the write side.
 //
 // Why not the library's (v3.0.5): its write path was most of the server's
-// CPU under fan-out (see the README's Performance section): a gorilla
+// CPU under fan-out (see docs/performance.md): a gorilla
 // PreparedMessage built per frame and per socket, one write(2) per frame,
 // a goroutine started per send to an idle socket, allocations that fed the
 // garbage collector. Here

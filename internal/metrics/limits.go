@@ -1,6 +1,6 @@
 package metrics
 
-// Labels of the abuse limits (see the README's Reliability section).
+// Labels of the abuse limits (see docs/reliability.md).
 const (
 	// RejectRateLimited: a handshake over SOCKET_HANDSHAKE_RATE for its
 	// client address (sockside_handshakes_rejected_total{reason}).
