@@ -32,7 +32,7 @@ test: test-go test-e2e test-web test-next fuzz-short
 lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
-	go run ./nextconfig -dir web -types lib/socket-events.ts -check
+	go run ./nextconfig -dir web -types lib/socket-events.ts -check || { echo "generated files are out of date: run make generate" >&2; exit 1; }
 
 test-go: lint
 	go test -race -count=1 -timeout 15m ./...

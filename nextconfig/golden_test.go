@@ -45,7 +45,7 @@ func TestGolden(t *testing.T) {
 					writeFile(t, filepath.Join(golden, filepath.FromSlash(name)), data)
 				}
 			}
-			sameFiles(t, "golden "+golden, snapshot(t, golden), got)
+			sameFiles(t, "golden "+golden+" (make generate, or go test ./nextconfig -update, rewrites it)", snapshot(t, golden), got)
 
 			again, stdout2, stderr2 := runIn(wd, c.args...)
 			sameFiles(t, "second run", after, snapshot(t, web))

@@ -31,10 +31,10 @@ func TestRenderGolden(t *testing.T) {
 	}
 	want, err := os.ReadFile(golden)
 	if err != nil {
-		t.Fatalf("%v (run go test ./internal/tsgen -update)", err)
+		t.Fatalf("%v (make generate rewrites it: go test ./internal/tsgen -update)", err)
 	}
 	if got != string(want) {
-		t.Fatalf("rendering differs from %s (run go test ./internal/tsgen -update and review):\n%s", golden, got)
+		t.Fatalf("rendering differs from %s (make generate rewrites it; review the diff):\n%s", golden, got)
 	}
 }
 
