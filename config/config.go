@@ -107,7 +107,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
-	if err := c.validate(); err != nil {
+	if err := c.Validate(); err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	return c, nil
@@ -169,7 +169,10 @@ func setField(f reflect.Value, raw string) error {
 	return nil
 }
 
-func (c Config) validate() error {
+// Validate reports every setting of c that is out of range, each error
+// naming its variable. Load and FromEnvironment return validated
+// configurations; a Config built or changed in code may not be one.
+func (c Config) Validate() error {
 	var errs []error
 	bad := func(env, format string, a ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", env, fmt.Sprintf(format, a...)))
