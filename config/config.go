@@ -43,6 +43,12 @@ type Config struct {
 	AuthCookie string `env:"SOCKET_AUTH_COOKIE" default:"sockside_token" doc:"Cookie carrying the JWT when the client comes through Next same-origin."`
 	EmitSecret string `env:"SOCKET_EMIT_SECRET" default:"" doc:"Bearer secret for POST /api/emit. Empty: the emit API is off (404)."`
 
+	HooksURL         string        `env:"SOCKET_HOOKS_URL" default:"" doc:"Base URL of the app's hook route handlers as the server reaches them (e.g. http://127.0.0.1:3000/api/sockside); connect, event and disconnect are POSTed below it. Empty: no hooks (docs/hooks.md)."`
+	HooksSecret      string        `env:"SOCKET_HOOKS_SECRET" default:"" doc:"Shared secret that signs every hook request (HMAC-SHA256, at least 32 bytes); required with SOCKET_HOOKS_URL."`
+	HooksNamespaces  []string      `env:"SOCKET_HOOKS_NAMESPACES" default:"" doc:"Comma-separated namespaces served by the hooks. Empty: every namespace no Go code registers."`
+	HooksTimeout     time.Duration `env:"SOCKET_HOOKS_TIMEOUT" default:"5s" doc:"Longest wait for a hook's answer; then the client gets connect_error or the ack {ok:false, error:\"hooks unavailable\"}."`
+	HooksMaxInFlight int           `env:"SOCKET_HOOKS_MAX_IN_FLIGHT" default:"256" doc:"Hook requests in flight at once on this node; beyond it events are answered \"hooks unavailable\" at once instead of queueing."`
+
 	RecoveryWindow time.Duration `env:"SOCKET_RECOVERY_WINDOW" default:"2m" doc:"Connection state recovery window. 0 turns recovery off."`
 	RateLimit      float64       `env:"SOCKET_RATE_LIMIT" default:"100" doc:"Events per second per socket (burst 2x). 0 turns the limit off."`
 	DrainTimeout   time.Duration `env:"SOCKET_DRAIN_TIMEOUT" default:"10s" doc:"Longest graceful drain on SIGTERM/SIGINT before the process exits."`
@@ -212,6 +218,28 @@ func (c Config) Validate() error {
 	}
 	if c.EmitSecret != "" && len(c.EmitSecret) < 16 {
 		bad("SOCKET_EMIT_SECRET", "too short (at least 16 bytes)")
+	}
+	if c.HooksURL != "" {
+		if u, err := url.Parse(c.HooksURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			bad("SOCKET_HOOKS_URL", "%q is not a base URL like http://127.0.0.1:3000/api/sockside", c.HooksURL)
+		}
+		if c.HooksSecret == "" {
+			bad("SOCKET_HOOKS_SECRET", "must be set with SOCKET_HOOKS_URL (hook requests are signed)")
+		}
+	}
+	if c.HooksSecret != "" && len(c.HooksSecret) < 32 {
+		bad("SOCKET_HOOKS_SECRET", "too short (at least 32 bytes)")
+	}
+	for _, ns := range c.HooksNamespaces {
+		if !strings.HasPrefix(ns, "/") || strings.ContainsAny(ns, ", ?#") {
+			bad("SOCKET_HOOKS_NAMESPACES", "%q is not a namespace like /notes", ns)
+		}
+	}
+	if c.HooksTimeout <= 0 {
+		bad("SOCKET_HOOKS_TIMEOUT", "must be positive")
+	}
+	if c.HooksMaxInFlight < 1 {
+		bad("SOCKET_HOOKS_MAX_IN_FLIGHT", "must be at least 1")
 	}
 	if c.RecoveryWindow < 0 {
 		bad("SOCKET_RECOVERY_WINDOW", "must not be negative")

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -51,16 +52,20 @@ func clearEnv(t *testing.T) {
 
 func TestDefault(t *testing.T) {
 	want := Config{
-		Host:           "127.0.0.1",
-		Port:           3001,
-		Path:           "/socket.io/",
-		CORSOrigins:    nil,
-		PingInterval:   25 * time.Second,
-		PingTimeout:    20 * time.Second,
-		MaxPayload:     1_000_000,
-		AuthSecret:     "",
-		AuthCookie:     "sockside_token",
-		EmitSecret:     "",
+		Host:         "127.0.0.1",
+		Port:         3001,
+		Path:         "/socket.io/",
+		CORSOrigins:  nil,
+		PingInterval: 25 * time.Second,
+		PingTimeout:  20 * time.Second,
+		MaxPayload:   1_000_000,
+		AuthSecret:   "",
+		AuthCookie:   "sockside_token",
+		EmitSecret:   "",
+
+		HooksTimeout:     5 * time.Second,
+		HooksMaxInFlight: 256,
+
 		RecoveryWindow: 2 * time.Minute,
 		RateLimit:      100,
 		DrainTimeout:   10 * time.Second,
@@ -162,6 +167,11 @@ func TestLoadParsesEveryVariable(t *testing.T) {
 			return err == nil && len(p) == 3 && p[0].String() == "10.0.0.0/8" && p[1].String() == "192.168.1.7/32" && p[2].String() == "172.16.0.1/32"
 		}},
 		{"SOCKET_READ_HEADER_TIMEOUT", "1s", func(c Config) bool { return c.ReadHeaderTimeout == time.Second }},
+		{"SOCKET_HOOKS_URL", "http://127.0.0.1:3000/api/sockside", func(c Config) bool { return c.HooksURL == "http://127.0.0.1:3000/api/sockside" }},
+		{"SOCKET_HOOKS_SECRET", "0123456789abcdef0123456789abcdef", func(c Config) bool { return c.HooksSecret == "0123456789abcdef0123456789abcdef" }},
+		{"SOCKET_HOOKS_NAMESPACES", "/notes, /poll", func(c Config) bool { return slices.Equal(c.HooksNamespaces, []string{"/notes", "/poll"}) }},
+		{"SOCKET_HOOKS_TIMEOUT", "250ms", func(c Config) bool { return c.HooksTimeout == 250*time.Millisecond }},
+		{"SOCKET_HOOKS_MAX_IN_FLIGHT", "8", func(c Config) bool { return c.HooksMaxInFlight == 8 }},
 		{"SOCKET_DEMO", "on", func(c Config) bool { return c.Demo }},
 		{"SOCKET_DEMO", "TRUE", func(c Config) bool { return c.Demo }},
 		{"SOCKET_DEMO", "off", func(c Config) bool { return !c.Demo }},
@@ -175,11 +185,17 @@ func TestLoadParsesEveryVariable(t *testing.T) {
 		{"LOG_LEVEL", "WARN", func(c Config) bool { return c.LogLevel == slog.LevelWarn }},
 		{"LOG_LEVEL", "error", func(c Config) bool { return c.LogLevel == slog.LevelError }},
 	}
+	// Settings that are valid only together with another one.
+	requires := map[string]map[string]string{
+		"SOCKET_HOOKS_URL": {"SOCKET_HOOKS_SECRET": strings.Repeat("s", 32)},
+	}
 	covered := map[string]bool{}
 	for _, tt := range tests {
 		covered[tt.env] = true
 		t.Run(tt.env+"="+tt.value, func(t *testing.T) {
-			c, err := Load(lookupFrom(map[string]string{tt.env: tt.value}))
+			vars := map[string]string{tt.env: tt.value}
+			maps.Copy(vars, requires[tt.env])
+			c, err := Load(lookupFrom(vars))
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
@@ -264,6 +280,16 @@ func TestLoadRejectsInvalidValues(t *testing.T) {
 		{"SOCKET_ADAPTER", "Streams"},
 		{"LOG_LEVEL", "verbose"},
 		{"SOCKET_EMIT_SECRET", "short"},
+		{"SOCKET_HOOKS_URL", "127.0.0.1:3000/api/sockside"},
+		{"SOCKET_HOOKS_URL", "ftp://app/hooks"},
+		{"SOCKET_HOOKS_URL", "http://app/hooks?x=1"},
+		{"SOCKET_HOOKS_SECRET", "short"},
+		{"SOCKET_HOOKS_NAMESPACES", "notes"},
+		{"SOCKET_HOOKS_NAMESPACES", "/a,/b c"},
+		{"SOCKET_HOOKS_TIMEOUT", "0s"},
+		{"SOCKET_HOOKS_TIMEOUT", "5"},
+		{"SOCKET_HOOKS_MAX_IN_FLIGHT", "0"},
+		{"SOCKET_HOOKS_MAX_IN_FLIGHT", "many"},
 	}
 	// Variables where every value is acceptable, and why.
 	freeForm := map[string]string{
@@ -574,5 +600,13 @@ func TestFromEnvironmentEmptyVariableDoesNotHideDotenv(t *testing.T) {
 	}
 	if c.AuthSecret != "from-file-0123456789" {
 		t.Fatalf("AuthSecret = %q: an empty variable switched auth off", c.AuthSecret)
+	}
+}
+
+// Hook requests are signed, so hooks without a secret do not start.
+func TestHooksNeedTheirSecret(t *testing.T) {
+	_, err := Load(lookupFrom(map[string]string{"SOCKET_HOOKS_URL": "http://127.0.0.1:3000/api/sockside"}))
+	if err == nil || !strings.Contains(err.Error(), "SOCKET_HOOKS_SECRET: must be set with SOCKET_HOOKS_URL") {
+		t.Fatalf("Load = %v, want the missing secret named", err)
 	}
 }

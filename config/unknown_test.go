@@ -31,7 +31,7 @@ func TestUnknownVariablesEnvironment(t *testing.T) {
 		{"REDIS_URI", "REDIS_URI is not a setting; did you mean REDIS_URL?"},
 		{"SOCKET_INTERNAL_URI", "SOCKET_INTERNAL_URI is not a setting; did you mean SOCKET_INTERNAL_URL?"},
 		{"SOCKET_HEADER_TIMEOUT", "SOCKET_HEADER_TIMEOUT is not a setting; did you mean SOCKET_READ_HEADER_TIMEOUT?"},
-		{"SOCKET_HOOKS_URL", "SOCKET_HOOKS_URL is not a setting"}, // until it is one
+		{"SOCKET_HOOKS_URI", "SOCKET_HOOKS_URI is not a setting; did you mean SOCKET_HOOKS_URL?"},
 		{"SOCKET_FOO", "SOCKET_FOO is not a setting"},
 	}
 	for _, tt := range tests {
