@@ -3,6 +3,7 @@ package sockside
 import (
 	"errors"
 	"reflect"
+	"slices"
 
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
@@ -68,6 +69,9 @@ type ConnectRequest struct {
 	// SOCKET_AUTH_SECRET is set, else anonymous (the id, with the name the
 	// client offers in its auth payload). A middleware may replace it.
 	User User
+	// Data is the application's data for the socket, nil until a
+	// middleware sets it (see Socket.Data).
+	Data any
 }
 
 // Use adds a connect middleware. Middlewares run in the order they were
@@ -78,10 +82,10 @@ type ConnectRequest struct {
 // "internal error". A panic is recovered and treated the same way.
 func (n *Namespace) Use(mw func(*ConnectRequest) error) {
 	n.n.Use(func(r *sio.ConnectRequest) error {
-		req := &ConnectRequest{SocketID: string(r.Socket.Id()), Handshake: handshakeOf(r.Socket), User: User(r.User)}
+		req := &ConnectRequest{SocketID: string(r.Socket.Id()), Handshake: handshakeOf(r.Socket), User: User(r.User), Data: r.Data}
 		err := mw(req)
 		if err == nil {
-			r.User = auth.User(req.User)
+			r.User, r.Data = auth.User(req.User), req.Data
 			return nil
 		}
 		if ce, ok := errors.AsType[*ConnectError](err); ok {
@@ -121,17 +125,43 @@ func Handle[Req, Ack any](n *Namespace, event string, fn func(s *Socket, req Req
 	sio.Handle(n.n, event, func(c *sio.Client, req Req) (Ack, error) { return fn(socketOf(c), req) })
 }
 
+// HandleAny registers the handler of every client event that no Handle or
+// HandleRaw of n names, with the event's name and arguments as HandleRaw
+// gets them. Without one, such events are acked {ok: false, error:
+// "unknown event ..."}.
+func HandleAny(n *Namespace, fn func(s *Socket, event string, args []any) ([]any, error)) {
+	sio.HandleAny(n.n, func(c *sio.Client, event string, args []any) ([]any, error) {
+		return fn(socketOf(c), event, withBytesAll(args))
+	})
+}
+
 // HandleRaw registers a client event that takes and acks any arguments:
 // JSON values as encoding/json decodes them into any (numbers as float64),
 // binary as []byte at any depth. The returned values are the ack's
 // arguments ([]byte is sent as binary).
 func HandleRaw(n *Namespace, event string, fn func(s *Socket, args []any) ([]any, error)) {
 	sio.HandleRaw(n.n, event, func(c *sio.Client, args []any) ([]any, error) {
-		for i, a := range args {
-			args[i] = withBytes(a)
-		}
-		return fn(socketOf(c), args)
+		return fn(socketOf(c), withBytesAll(args))
 	})
+}
+
+// SetHandlerQueue makes n's handlers run on a queue per socket instead of
+// on the connection's reader: still one at a time and in order, but a slow
+// handler (a database, an HTTP call) then holds up neither the
+// connection's other namespaces nor its heartbeat. At most max events wait
+// per socket; more are acked {ok: false, error: "too many pending events"}.
+func (n *Namespace) SetHandlerQueue(max int) {
+	if max < 1 {
+		panic("sockside: SetHandlerQueue needs a queue of at least 1")
+	}
+	n.n.SetQueue(max)
+}
+
+func withBytesAll(args []any) []any {
+	for i, a := range args {
+		args[i] = withBytes(a)
+	}
+	return args
 }
 
 // withBytes replaces the decoder's binary buffers in v with their bytes.
@@ -178,13 +208,32 @@ func (e Emitter[T]) ToSocket(s *Socket, v T) { e.e.ToClient(s.c, v) }
 // the namespace, on every node.
 func (n *Namespace) Emit(event string, args ...any) error { return n.n.EmitRaw("", event, args...) }
 
-// EmitTo sends an event that was not declared with Emits to every socket
-// in room, on every node.
-func (n *Namespace) EmitTo(room, event string, args ...any) error {
-	if room == "" {
-		return errors.New("sockside: EmitTo needs a room (Emit sends to everyone)")
+// To selects the sockets in any of rooms (socket ids name rooms too: each
+// socket is in the room of its id), for an event that was not declared
+// with Emits.
+func (n *Namespace) To(rooms ...string) Broadcast {
+	return Broadcast{n: n, rooms: rooms}
+}
+
+// Broadcast is a selection of a namespace's sockets, on every node.
+type Broadcast struct {
+	n             *Namespace
+	rooms, except []string
+}
+
+// Except leaves out the sockets in any of rooms (or with those ids).
+func (b Broadcast) Except(rooms ...string) Broadcast {
+	b.except = append(slices.Clip(b.except), rooms...)
+	return b
+}
+
+// Emit sends the event to the selected sockets. With no room selected it
+// does not send at all (Namespace.Emit sends to everyone).
+func (b Broadcast) Emit(event string, args ...any) error {
+	if len(b.rooms) == 0 {
+		return errors.New("sockside: To needs a room (Namespace.Emit sends to everyone)")
 	}
-	return n.n.EmitRaw(room, event, args...)
+	return b.n.n.Broadcast(b.rooms, b.except, event, args...)
 }
 
 // Members counts the sockets in room across every node (with Redis, a

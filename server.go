@@ -33,6 +33,8 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/sockside/sockside/config"
 	"github.com/sockside/sockside/internal/app"
 )
@@ -110,6 +112,18 @@ func (s *Server) Namespace(name string) *Namespace {
 	s.order = append(s.order, n)
 	return n
 }
+
+// Lookup returns the namespace name if it is registered.
+func (s *Server) Lookup(name string) (*Namespace, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, ok := s.namespaces[name]
+	return n, ok
+}
+
+// Metrics is the registry behind /metrics, for the application's own
+// collectors.
+func (s *Server) Metrics() prometheus.Registerer { return s.app.Metrics().Registry }
 
 // Namespaces lists the registered namespaces in registration order.
 func (s *Server) Namespaces() []*Namespace {

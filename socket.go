@@ -38,6 +38,16 @@ func (s *Socket) Transport() string { return s.c.Transport() }
 // (same id, rooms and missed events) rather than connecting it afresh.
 func (s *Socket) Recovered() bool { return s.c.Recovered() }
 
+// Data is the application's data for the socket: what a connect
+// middleware (ConnectRequest.Data) or SetData stored, nil otherwise. It
+// survives a connection state recovery; when the session came back through
+// Redis it is decoded from JSON (maps, slices, float64s, strings).
+func (s *Socket) Data() any { return s.c.Data() }
+
+// SetData replaces the application's data for the socket; keep it small
+// and JSON-encodable (it is stored with the session for recovery).
+func (s *Socket) SetData(v any) { s.c.SetData(v) }
+
 // Connected reports whether the socket is still connected.
 func (s *Socket) Connected() bool { return s.c.Connected() }
 

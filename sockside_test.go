@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"slices"
@@ -313,11 +314,14 @@ func TestRoomsAndEmitters(t *testing.T) {
 	if err := n.Emit("note", note{"to all"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := n.EmitTo("blue", "note", note{"raw to blue"}); err != nil {
+	if err := n.To("blue").Emit("note", note{"raw to blue"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := n.EmitTo("", "note", note{"nowhere"}); err == nil {
-		t.Fatal("EmitTo with no room did not fail")
+	if err := n.To("red", blue.SID).Except(red1.SID).Emit("note", note{"to red and blue but red1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.To().Emit("note", note{"nowhere"}); err == nil {
+		t.Fatal("To() with no room did not fail")
 	}
 	if err := blueSocket.Emit("note", note{"socket.Emit"}); err != nil {
 		t.Fatal(err)
@@ -334,8 +338,8 @@ func TestRoomsAndEmitters(t *testing.T) {
 		}
 	}
 	expect(red1, "red1", "to red", "to all")
-	expect(red2, "red2", "to red", "to all", "red1 says")
-	expect(blue, "blue", "to blue alone", "to all", "raw to blue", "socket.Emit")
+	expect(red2, "red2", "to red", "to all", "to red and blue but red1", "red1 says")
+	expect(blue, "blue", "to blue alone", "to all", "raw to blue", "to red and blue but red1", "socket.Emit")
 	// Nothing else arrived: a marker sent last to everyone is the next note.
 	if err := n.Emit("note", note{"end"}); err != nil {
 		t.Fatal(err)
@@ -452,5 +456,73 @@ func TestDeclaredEvents(t *testing.T) {
 	server := n.ServerEvents()
 	if last := server[len(server)-1]; last.Name != "told" || last.Payload.Name() != "greeting" {
 		t.Fatalf("server events %+v", server)
+	}
+}
+
+func TestHandleAnyAndDataAndTheHandlerQueue(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan string, 4)
+	ts := newServer(t, nil, func(srv *sockside.Server) {
+		n := srv.Namespace("/any")
+		n.SetHandlerQueue(2)
+		n.Use(func(r *sockside.ConnectRequest) error {
+			r.Data = map[string]any{"plan": "free"}
+			return nil
+		})
+		sockside.Handle(n, "known", func(s *sockside.Socket, _ struct{}) (string, error) { return "known", nil })
+		sockside.HandleAny(n, func(s *sockside.Socket, event string, args []any) ([]any, error) {
+			switch event {
+			case "set":
+				s.SetData(args[0])
+				return []any{"set"}, nil
+			case "get":
+				return []any{s.Data()}, nil
+			case "slow":
+				started <- event
+				select {
+				case <-release:
+				case <-time.After(siotest.Timeout):
+				}
+				return []any{"slow done"}, nil
+			}
+			return []any{event, args}, nil
+		})
+	})
+	c := dial(t, ts, "/any", nil)
+	var got any
+	if err := c.Call(&got, "known"); err != nil || got != "known" {
+		t.Fatalf("known = %v, %v", got, err)
+	}
+	if err := c.Call(&got, "whatever", 1, "two"); err != nil || fmt.Sprint(got) != "whatever" {
+		t.Fatalf("whatever = %v, %v", got, err)
+	}
+	if err := c.Call(&got, "get"); err != nil || fmt.Sprint(got) != "map[plan:free]" {
+		t.Fatalf("data from the middleware = %v, %v", got, err)
+	}
+	if err := c.Call(&got, "set", map[string]any{"plan": "pro"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Call(&got, "get"); err != nil || fmt.Sprint(got) != "map[plan:pro]" {
+		t.Fatalf("data after SetData = %v, %v", got, err)
+	}
+
+	// One slow event runs, two wait, the fourth is refused at once.
+	if err := c.Emit("slow"); err != nil {
+		t.Fatal(err)
+	}
+	within(t, started, "the first slow event")
+	for range 2 {
+		if err := c.Emit("slow"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ack := call(t, c, "slow"); !mapsEqual(ack, map[string]any{"ok": false, "error": "too many pending events"}) {
+		t.Fatalf("fourth slow event acked %v", ack)
+	}
+	close(release)
+	within(t, started, "the second slow event")
+	within(t, started, "the third slow event")
+	if err := c.Call(&got, "get"); err != nil || fmt.Sprint(got) != "map[plan:pro]" {
+		t.Fatalf("after the queue drained: %v, %v", got, err)
 	}
 }

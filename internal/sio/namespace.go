@@ -43,6 +43,8 @@ type Namespace struct {
 	byName       map[string]*handler // the same, by event name
 	serverEvents []EventSpec
 	middlewares  []func(*ConnectRequest) error
+	fallback     func(c *Client, event string, args []any) ([]any, error)
+	queue        int // > 0: handlers run off the reader, at most this many pending per socket
 	onConnect    []func(*Client)
 	onDisconnect []func(*Client, string, []string)
 	roomKey      func(string) string
@@ -126,6 +128,7 @@ func (n *Namespace) PublicRoom(name string) string {
 type ConnectRequest struct {
 	Socket *socket.Socket
 	User   auth.User
+	Data   any // the application's data for the socket (see Client.Data)
 }
 
 // ConnectError refuses a connect: the client's connect_error carries
@@ -166,6 +169,18 @@ func Handle[Req, Ack any](n *Namespace, event string, fn func(c *Client, req Req
 func HandleRaw(n *Namespace, event string, fn func(c *Client, args []any) ([]any, error)) {
 	n.addHandler(EventSpec{Name: event}, fn)
 }
+
+// HandleAny registers the handler of every client event that no Handle or
+// HandleRaw names; without one such events are refused ("unknown event").
+func HandleAny(n *Namespace, fn func(c *Client, event string, args []any) ([]any, error)) {
+	n.fallback = fn
+}
+
+// SetQueue runs the namespace's handlers off the connection's reader, on a
+// queue of their own per socket (still one at a time, in order), so that
+// slow handlers hold up neither the connection's other namespaces nor its
+// heartbeat. At most max events wait per socket; more are refused.
+func (n *Namespace) SetQueue(max int) { n.queue = max }
 
 func (n *Namespace) addHandler(spec EventSpec, fn func(*Client, []any) ([]any, error)) {
 	if _, ok := n.byName[spec.Name]; ok {
@@ -227,6 +242,26 @@ func (n *Namespace) EmitRaw(room, event string, args ...any) error {
 	return nil
 }
 
+// Broadcast sends an event to the sockets in rooms (all of the namespace
+// when rooms is empty) but those in except, on every node. Socket ids name
+// rooms too (each socket is in the room of its id).
+func (n *Namespace) Broadcast(rooms, except []string, event string, args ...any) error {
+	op := n.NSP.To(libraryRooms(rooms)...).Except(libraryRooms(except)...)
+	if err := op.Emit(event, args...); err != nil {
+		return fmt.Errorf("emit %q to %s: %w", event, n.name, err)
+	}
+	n.eventsOut.Inc()
+	return nil
+}
+
+func libraryRooms(names []string) []socket.Room {
+	rooms := make([]socket.Room, len(names))
+	for i, r := range names {
+		rooms[i] = socket.Room(r)
+	}
+	return rooms
+}
+
 // Members counts the sockets in room across every node.
 func (n *Namespace) Members(room string) (int, error) {
 	type result struct {
@@ -259,7 +294,34 @@ type Client struct {
 	mu        sync.Mutex
 	transport string
 	gone      bool
+	app       any // the application's data, also stored with the identity
 	kicked    atomic.Bool
+
+	queueMu sync.Mutex
+	pending []queued // events waiting for the queue's worker (Namespace.SetQueue)
+	working bool     // a worker drains pending
+}
+
+type queued struct {
+	h    *handler
+	args []any
+}
+
+// Data is the application's data for the socket: what a connect
+// middleware or SetData stored. It survives a connection state recovery
+// (coming back decoded from JSON when the session was stored elsewhere).
+func (c *Client) Data() any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.app
+}
+
+// SetData replaces the application's data for the socket.
+func (c *Client) SetData(v any) {
+	c.mu.Lock()
+	c.app = v
+	c.mu.Unlock()
+	c.Socket.SetData(identity{User: c.User, App: v})
 }
 
 // Transport is the socket's current transport ("polling", "websocket").
@@ -324,7 +386,7 @@ func (n *Namespace) identify(s *socket.Socket, next func(*socket.ExtendedError))
 		next(err)
 		return
 	}
-	s.SetData(req.User)
+	s.SetData(identity{User: req.User, App: req.Data})
 	next(nil)
 }
 
@@ -382,27 +444,36 @@ func anonymous(s *socket.Socket, hsAuth map[string]any) auth.User {
 	return auth.User{ID: string(s.Id()), Name: name}
 }
 
-// userOf reads the identity stored by identify; after a recovery the stored
-// value may come back decoded from an adapter (a map), hence the round trip.
-func userOf(s *socket.Socket) auth.User {
+// identity is what a socket's library data holds: who it is and the
+// application's data, which recovery restores (User's JSON fields first,
+// so what other nodes and Node's adapters see of it stays a user).
+type identity struct {
+	auth.User
+	App any `json:"app,omitempty"`
+}
+
+// identityOf reads the identity stored by identify; after a recovery the
+// stored value may come back decoded from an adapter (a map), hence the
+// round trip.
+func identityOf(s *socket.Socket) identity {
 	switch d := s.Data().(type) {
-	case auth.User:
+	case identity:
 		return d
 	case nil:
-		return auth.User{ID: string(s.Id())}
 	default:
-		var u auth.User
-		if b, err := json.Marshal(d); err == nil && json.Unmarshal(b, &u) == nil && u.ID != "" {
-			return u
+		var id identity
+		if b, err := json.Marshal(d); err == nil && json.Unmarshal(b, &id) == nil && id.ID != "" {
+			return id
 		}
-		return auth.User{ID: string(s.Id())}
 	}
+	return identity{User: auth.User{ID: string(s.Id())}}
 }
 
 func (n *Namespace) connect(s *socket.Socket) {
 	srv := n.srv
-	c := &Client{Socket: s, ns: n, User: userOf(s), limiter: ratelimit.New(srv.cfg.RateLimit)}
-	s.SetData(c.User)
+	id := identityOf(s)
+	c := &Client{Socket: s, ns: n, User: id.User, app: id.App, limiter: ratelimit.New(srv.cfg.RateLimit)}
+	s.SetData(id)
 
 	// Subscribe before reading the transport so an upgrade in between is not missed.
 	conn := s.Conn()
@@ -528,12 +599,58 @@ func (n *Namespace) admit(c *Client, args []any) {
 		return
 	}
 	h, ok := n.byName[name]
+	if !ok && n.fallback != nil {
+		h, ok = &handler{spec: EventSpec{Name: name}, fn: func(c *Client, a []any) ([]any, error) { return n.fallback(c, name, a) }}, true
+	}
 	if !ok {
 		refuse("unknown_event", fmt.Sprintf("unknown event %q", name))
 		return
 	}
-	if c.Socket.Connected() { // as the library's dispatch: nothing runs after the disconnect
+	if !c.Socket.Connected() { // as the library's dispatch: nothing runs after the disconnect
+		return
+	}
+	if n.queue == 0 {
 		n.run(c, h, args[1:])
+	} else if !c.enqueue(h, args[1:]) {
+		refuse("queue_full", "too many pending events")
+	}
+}
+
+// enqueue hands an event to the socket's queue worker, starting one when
+// none runs; false when the queue is full. Queued events count as in
+// flight, so a drain waits for them.
+func (c *Client) enqueue(h *handler, args []any) bool {
+	c.queueMu.Lock()
+	defer c.queueMu.Unlock()
+	if len(c.pending) >= c.ns.queue {
+		return false
+	}
+	c.ns.srv.inflight.add()
+	c.pending = append(c.pending, queued{h, args})
+	if !c.working {
+		c.working = true
+		go c.work()
+	}
+	return true
+}
+
+// work runs the queued events in order and ends when none is left.
+func (c *Client) work() {
+	for {
+		c.queueMu.Lock()
+		if len(c.pending) == 0 {
+			c.working = false
+			c.pending = nil
+			c.queueMu.Unlock()
+			return
+		}
+		q := c.pending[0]
+		c.pending = c.pending[1:]
+		c.queueMu.Unlock()
+		if c.Socket.Connected() {
+			c.ns.run(c, q.h, q.args)
+		}
+		c.ns.srv.inflight.done()
 	}
 }
 
