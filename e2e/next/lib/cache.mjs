@@ -83,6 +83,24 @@ export async function binaries() {
   return out;
 }
 
+/**
+ * The application module of examples/embed (the README's step 4: /notes,
+ * note:add): SOCKSIDE_EMBED_BIN (the Makefile builds it), else built from
+ * the working tree into the cache.
+ */
+export async function embedBinary() {
+  if (process.env.SOCKSIDE_EMBED_BIN) return process.env.SOCKSIDE_EMBED_BIN;
+  const bin = join(cacheRoot, "bin", "embed-example");
+  await withLock("bin-embed-example", async () => {
+    mkdirSync(dirname(bin), { recursive: true });
+    const tmp = `${bin}.${process.pid}`;
+    // a module of its own (replace => ../..): built from its folder
+    await run("go", ["build", "-o", tmp, "."], { cwd: join(repo, "examples/embed"), env: cleanEnv(), ms: 10 * 60_000 });
+    renameSync(tmp, bin);
+  });
+  return bin;
+}
+
 /** The fixtures (one per Next version), by folder name: next16, next15, ... */
 export function fixtures() {
   return readdirSync(fixturesDir).filter((f) => existsSync(join(fixturesDir, f, "package.json")));

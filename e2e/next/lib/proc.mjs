@@ -57,18 +57,20 @@ export function start(cmd, args, { cwd, env, name = cmd } = {}) {
   };
   child.stdout.on("data", onData);
   child.stderr.on("data", onData);
+  let done = null;
   const exited = new Promise((res) => {
     child.on("error", (err) => {
       logs += `\n[${name}: ${err.message}]\n`;
     });
     child.on("close", (code, signal) => {
       running.delete(child);
-      res({ code, signal });
+      // set before the waiters look, so that waitFor rejects at the exit
+      // instead of at its deadline
+      done = { code, signal };
+      res(done);
       for (const w of waiters) w();
     });
   });
-  let done = null;
-  exited.then((r) => (done = r));
 
   return {
     child,
