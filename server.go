@@ -37,6 +37,7 @@ import (
 
 	"github.com/sockside/sockside/config"
 	"github.com/sockside/sockside/internal/app"
+	"github.com/sockside/sockside/internal/sio"
 )
 
 // Server is a Socket.IO server with the HTTP endpoints around it: Engine.IO
@@ -48,10 +49,7 @@ type Server struct {
 	cfg config.Config
 	log *slog.Logger
 
-	start      sync.Once
-	mu         sync.Mutex
-	namespaces map[string]*Namespace
-	order      []*Namespace
+	start sync.Once
 }
 
 func init() {
@@ -90,7 +88,7 @@ func New(cfg config.Config, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sockside: %w", err)
 	}
-	return &Server{app: a, cfg: cfg, log: o.logger, namespaces: map[string]*Namespace{}}, nil
+	return &Server{app: a, cfg: cfg, log: o.logger}, nil
 }
 
 // Config is the configuration the server was built with.
@@ -102,35 +100,61 @@ func (s *Server) Namespace(name string) *Namespace {
 	if len(name) == 0 || name[0] != '/' {
 		panic(fmt.Sprintf("sockside: namespace %q must start with /", name))
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if n, ok := s.namespaces[name]; ok {
-		return n
-	}
-	n := newNamespace(s, s.app.SocketIO().Namespace(name))
-	s.namespaces[name] = n
-	s.order = append(s.order, n)
-	return n
+	return s.public(s.app.SocketIO().NamespaceWith(name, s.wrap(nil)))
 }
+
+// wrap is the setup that gives a new Socket.IO namespace its public
+// handle, then runs setup on that.
+func (s *Server) wrap(setup func(*Namespace)) func(*sio.Namespace) {
+	return func(sn *sio.Namespace) {
+		n := newNamespace(s, sn)
+		sn.Ext = n
+		if setup != nil {
+			setup(n)
+		}
+	}
+}
+
+func (s *Server) public(sn *sio.Namespace) *Namespace { return sn.Ext.(*Namespace) }
 
 // Lookup returns the namespace name if it is registered.
 func (s *Server) Lookup(name string) (*Namespace, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n, ok := s.namespaces[name]
-	return n, ok
+	sn, ok := s.app.SocketIO().Lookup(name)
+	if !ok {
+		return nil, false
+	}
+	return s.public(sn), true
+}
+
+// Namespaces lists the registered namespaces in registration order.
+func (s *Server) Namespaces() []*Namespace {
+	var out []*Namespace
+	for _, sn := range s.app.SocketIO().Namespaces() {
+		out = append(out, s.public(sn))
+	}
+	return out
 }
 
 // Metrics is the registry behind /metrics, for the application's own
 // collectors.
 func (s *Server) Metrics() prometheus.Registerer { return s.app.Metrics().Registry }
 
-// Namespaces lists the registered namespaces in registration order.
-func (s *Server) Namespaces() []*Namespace {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]*Namespace(nil), s.order...)
+// ServeUnregistered serves the namespaces no one registered: when a client
+// asks for a namespace that does not exist and accept(name) agrees, it is
+// created, set up by setup as a namespace is before serving (handlers,
+// middleware, hooks), and the client joins it. Each name is set up once
+// and then stays registered; at most 1,000 are created this way, and only
+// names of at most 128 bytes. Call it after registering every other
+// namespace: "/" exists from the start, so it is taken here and now if
+// accept takes it.
+func (s *Server) ServeUnregistered(accept func(name string) bool, setup func(*Namespace)) {
+	s.app.SocketIO().SetFallback(func(name string) bool {
+		return len(name) <= maxUnregisteredName && accept(name)
+	}, s.wrap(setup))
 }
+
+// maxUnregisteredName bounds the names ServeUnregistered creates.
+const maxUnregisteredName = 128
 
 // ServeHTTP serves every endpoint of the server. An application mounting
 // the Server in its own http.Server should call Shutdown before closing

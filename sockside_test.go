@@ -526,3 +526,38 @@ func TestHandleAnyAndDataAndTheHandlerQueue(t *testing.T) {
 		t.Fatalf("after the queue drained: %v, %v", got, err)
 	}
 }
+
+func TestServeUnregistered(t *testing.T) {
+	var setups sync.Map
+	ts := newServer(t, nil, func(srv *sockside.Server) {
+		sockside.Handle(srv.Namespace("/go"), "who", func(*sockside.Socket, struct{}) (string, error) { return "go", nil })
+		srv.ServeUnregistered(func(name string) bool { return name == "/" || strings.HasPrefix(name, "/room-") }, func(n *sockside.Namespace) {
+			if _, again := setups.LoadOrStore(n.Name(), true); again {
+				t.Errorf("%s set up twice", n.Name())
+			}
+			sockside.Handle(n, "who", func(s *sockside.Socket, _ struct{}) (string, error) { return "fallback " + s.Namespace(), nil })
+		})
+	})
+	if _, ok := ts.Lookup("/"); !ok {
+		t.Fatal(`"/" was not taken at once`)
+	}
+	for nsp, want := range map[string]string{"/go": "go", "/": "fallback /", "/room-1": "fallback /room-1"} {
+		for range 2 { // the second connect finds the namespace created
+			c := dial(t, ts, nsp, nil)
+			var got string
+			if err := c.Call(&got, "who"); err != nil || got != want {
+				t.Errorf("%s: who = %q, %v; want %q", nsp, got, err, want)
+			}
+		}
+	}
+	for _, nsp := range []string{"/other", "/room-" + strings.Repeat("x", 200)} {
+		_, err := siotest.Dial(ts.url, nsp, nil)
+		var ce *siotest.ConnectError
+		if !errors.As(err, &ce) || ce.Message != "Invalid namespace" {
+			t.Errorf("%.20s...: %v, want Invalid namespace", nsp, err)
+		}
+	}
+	if _, ok := ts.Lookup("/room-1"); !ok {
+		t.Error("/room-1 is not registered after its first connect")
+	}
+}

@@ -36,6 +36,9 @@ type EventSpec struct {
 type Namespace struct {
 	// NSP is the library namespace, for what this API does not cover.
 	NSP socket.Namespace
+	// Ext is the layer above's handle of this namespace, set by setup
+	// (NamespaceWith) before clients can reach it.
+	Ext any
 
 	srv          *Server
 	name         string
@@ -62,14 +65,18 @@ type handler struct {
 // Namespace creates and registers the namespace name ("/", "/chat"), or
 // returns it when it exists. Register handlers and hooks before the server
 // starts serving.
-func (s *Server) Namespace(name string) *Namespace {
+func (s *Server) Namespace(name string) *Namespace { return s.NamespaceWith(name, nil) }
+
+// NamespaceWith is Namespace with setup run on a new namespace before
+// clients can reach it, for namespaces created while serving.
+func (s *Server) NamespaceWith(name string, setup func(*Namespace)) *Namespace {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if n, ok := s.namespaces[name]; ok {
 		return n
 	}
 	n := &Namespace{
-		srv: s, name: name, NSP: s.IO.Of(name, nil), byName: map[string]*handler{},
+		srv: s, name: name, byName: map[string]*handler{},
 		eventsIn:  s.metrics.EventsIn.WithLabelValues(name),
 		eventsOut: s.metrics.EventsOut.WithLabelValues(name),
 	}
@@ -77,11 +84,55 @@ func (s *Server) Namespace(name string) *Namespace {
 	// generated TypeScript event maps.
 	Emits[Disconnect](n, DisconnectEvent)
 	Emits[struct{}](n, OffsetEvent)
+	if setup != nil {
+		setup(n)
+	}
+	n.NSP = s.IO.Of(name, nil)
 	n.NSP.Use(n.identify)
 	_ = n.NSP.On("connection", func(args ...any) { n.connect(args[0].(*socket.Socket)) })
 	s.namespaces[name] = n
 	s.order = append(s.order, n)
 	return n
+}
+
+// MaxFallbackNamespaces bounds the namespaces SetFallback creates, so that
+// clients asking for made-up names cannot grow the server without bound.
+const MaxFallbackNamespaces = 1000
+
+// SetFallback serves namespaces nobody registered: when a client asks for
+// one and accept(name) agrees, it is created with setup (once; it stays
+// registered) and the client joins it. At most MaxFallbackNamespaces are
+// created. "/" exists from the start, so it is created here and now when
+// accept takes it: call SetFallback after registering the others.
+func (s *Server) SetFallback(accept func(name string) bool, setup func(*Namespace)) {
+	var (
+		mu      sync.Mutex // one creation at a time, so setup never races a connect
+		created int
+	)
+	match := func(name string, _ map[string]any, next func(error, bool)) {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, ok := s.Lookup(name); ok {
+			next(nil, true)
+			return
+		}
+		if !accept(name) {
+			next(nil, false)
+			return
+		}
+		if created >= MaxFallbackNamespaces {
+			s.log.Warn("namespace refused: too many created for unknown names", "namespace", name, "limit", MaxFallbackNamespaces)
+			next(nil, false)
+			return
+		}
+		created++
+		s.NamespaceWith(name, setup)
+		next(nil, true)
+	}
+	if _, ok := s.Lookup("/"); !ok && accept("/") {
+		s.NamespaceWith("/", setup)
+	}
+	s.IO.Of(socket.ParentNspNameMatchFn(&match), nil)
 }
 
 // Name is the namespace's name, e.g. "/chat".
