@@ -74,9 +74,9 @@ chromium:
 ## test-next: nextconfig's wiring in real Next 16/15/14 apps (next dev, next start, standalone)
 ## through to the real server with the official socket.io-client (e2e/next)
 .PHONY: test-next
-test-next: bin e2e/next/node_modules
+test-next: bin embed-bin e2e/next/node_modules
 	go build -o $(CURDIR)/bin/nextconfig ./nextconfig
-	cd e2e/next && SOCKSIDE_BIN=$(BIN) NEXTCONFIG_BIN=$(CURDIR)/bin/nextconfig npm test
+	cd e2e/next && SOCKSIDE_BIN=$(BIN) NEXTCONFIG_BIN=$(CURDIR)/bin/nextconfig SOCKSIDE_EMBED_BIN=$(CURDIR)/bin/embed-example npm test
 
 e2e/next/node_modules: e2e/next/package-lock.json
 	cd e2e/next && npm ci --no-audit --no-fund
