@@ -125,13 +125,23 @@ func Handle[Req, Ack any](n *Namespace, event string, fn func(s *Socket, req Req
 	sio.Handle(n.n, event, func(c *sio.Client, req Req) (Ack, error) { return fn(socketOf(c), req) })
 }
 
+// Event is a client event as a HandleAny handler gets it.
+type Event struct {
+	// Name is the event's name.
+	Name string
+	// Args are its arguments, as HandleRaw gets them.
+	Args []any
+	// WantsAck reports whether the client asked for an ack (emitWithAck, or
+	// emit with a callback); the handler's result is sent only then.
+	WantsAck bool
+}
+
 // HandleAny registers the handler of every client event that no Handle or
-// HandleRaw of n names, with the event's name and arguments as HandleRaw
-// gets them. Without one, such events are acked {ok: false, error:
-// "unknown event ..."}.
-func HandleAny(n *Namespace, fn func(s *Socket, event string, args []any) ([]any, error)) {
-	sio.HandleAny(n.n, func(c *sio.Client, event string, args []any) ([]any, error) {
-		return fn(socketOf(c), event, withBytesAll(args))
+// HandleRaw of n names. Without one, such events are acked {ok: false,
+// error: "unknown event ..."}.
+func HandleAny(n *Namespace, fn func(s *Socket, e Event) ([]any, error)) {
+	sio.HandleAny(n.n, func(c *sio.Client, event string, args []any, wantsAck bool) ([]any, error) {
+		return fn(socketOf(c), Event{Name: event, Args: withBytesAll(args), WantsAck: wantsAck})
 	})
 }
 
@@ -218,7 +228,14 @@ func (n *Namespace) To(rooms ...string) Broadcast {
 // Broadcast is a selection of a namespace's sockets, on every node.
 type Broadcast struct {
 	n             *Namespace
+	all           bool // Namespace.Except: every socket but
 	rooms, except []string
+}
+
+// Except selects every socket of the namespace but those in any of rooms
+// (or with those ids).
+func (n *Namespace) Except(rooms ...string) Broadcast {
+	return Broadcast{n: n, all: true, except: rooms}
 }
 
 // Except leaves out the sockets in any of rooms (or with those ids).
@@ -227,10 +244,10 @@ func (b Broadcast) Except(rooms ...string) Broadcast {
 	return b
 }
 
-// Emit sends the event to the selected sockets. With no room selected it
-// does not send at all (Namespace.Emit sends to everyone).
+// Emit sends the event to the selected sockets. To with no room selects
+// none, an error (Namespace.Emit sends to everyone).
 func (b Broadcast) Emit(event string, args ...any) error {
-	if len(b.rooms) == 0 {
+	if len(b.rooms) == 0 && !b.all {
 		return errors.New("sockside: To needs a room (Namespace.Emit sends to everyone)")
 	}
 	return b.n.n.Broadcast(b.rooms, b.except, event, args...)

@@ -88,7 +88,9 @@ func (s *Socket) Emit(event string, args ...any) error { return s.c.Socket.Emit(
 // Disconnect disconnects the socket on purpose: the client first gets a
 // "disconnect-reason" event carrying d, then the namespace disconnect.
 // socket.io-client does not reconnect by itself after a server-side
-// disconnect; d.Code tells the application whether it should.
+// disconnect; d.Code tells the application whether it should. Called from
+// one of the socket's handlers, it takes effect once that handler's ack
+// has been sent.
 func (s *Socket) Disconnect(d Disconnect) {
 	s.c.Kick(sio.Disconnect{Code: d.Code, Reason: d.Reason, Label: "application"})
 }

@@ -320,6 +320,9 @@ func TestRoomsAndEmitters(t *testing.T) {
 	if err := n.To("red", blue.SID).Except(red1.SID).Emit("note", note{"to red and blue but red1"}); err != nil {
 		t.Fatal(err)
 	}
+	if err := n.Except(red1.SID).Emit("note", note{"all but red1"}); err != nil {
+		t.Fatal(err)
+	}
 	if err := n.To().Emit("note", note{"nowhere"}); err == nil {
 		t.Fatal("To() with no room did not fail")
 	}
@@ -338,8 +341,8 @@ func TestRoomsAndEmitters(t *testing.T) {
 		}
 	}
 	expect(red1, "red1", "to red", "to all")
-	expect(red2, "red2", "to red", "to all", "to red and blue but red1", "red1 says")
-	expect(blue, "blue", "to blue alone", "to all", "raw to blue", "to red and blue but red1", "socket.Emit")
+	expect(red2, "red2", "to red", "to all", "to red and blue but red1", "all but red1", "red1 says")
+	expect(blue, "blue", "to blue alone", "to all", "raw to blue", "to red and blue but red1", "all but red1", "socket.Emit")
 	// Nothing else arrived: a marker sent last to everyone is the next note.
 	if err := n.Emit("note", note{"end"}); err != nil {
 		t.Fatal(err)
@@ -413,9 +416,9 @@ func TestDisconnectHookAndServerDisconnect(t *testing.T) {
 			s.Join("b", "a")
 			return struct{}{}, nil
 		})
-		sockside.Handle(n, "kick-me", func(s *sockside.Socket, _ struct{}) (struct{}, error) {
+		sockside.Handle(n, "kick-me", func(s *sockside.Socket, _ struct{}) (string, error) {
 			s.Disconnect(sockside.Disconnect{Code: 4001, Reason: "bye"})
-			return struct{}{}, nil
+			return "acked before the disconnect", nil
 		})
 	})
 	c := dial(t, ts, "/", nil)
@@ -426,7 +429,10 @@ func TestDisconnectHookAndServerDisconnect(t *testing.T) {
 	}
 
 	k := dial(t, ts, "/", nil)
-	call(t, k, "kick-me")
+	var ack string
+	if err := k.Call(&ack, "kick-me"); err != nil || ack != "acked before the disconnect" {
+		t.Fatalf("kick-me ack %q, %v", ack, err)
+	}
 	var d sockside.Disconnect
 	if err := k.Next(sockside.DisconnectEvent, &d); err != nil || d != (sockside.Disconnect{Code: 4001, Reason: "bye"}) {
 		t.Fatalf("disconnect-reason %+v, %v", d, err)
@@ -470,22 +476,23 @@ func TestHandleAnyAndDataAndTheHandlerQueue(t *testing.T) {
 			return nil
 		})
 		sockside.Handle(n, "known", func(s *sockside.Socket, _ struct{}) (string, error) { return "known", nil })
-		sockside.HandleAny(n, func(s *sockside.Socket, event string, args []any) ([]any, error) {
-			switch event {
+		sockside.HandleAny(n, func(s *sockside.Socket, e sockside.Event) ([]any, error) {
+			args := e.Args
+			switch e.Name {
 			case "set":
 				s.SetData(args[0])
 				return []any{"set"}, nil
 			case "get":
 				return []any{s.Data()}, nil
 			case "slow":
-				started <- event
+				started <- e.Name
 				select {
 				case <-release:
 				case <-time.After(siotest.Timeout):
 				}
 				return []any{"slow done"}, nil
 			}
-			return []any{event, args}, nil
+			return []any{e.Name, args, e.WantsAck}, nil
 		})
 	})
 	c := dial(t, ts, "/any", nil)

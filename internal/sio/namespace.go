@@ -46,7 +46,7 @@ type Namespace struct {
 	byName       map[string]*handler // the same, by event name
 	serverEvents []EventSpec
 	middlewares  []func(*ConnectRequest) error
-	fallback     func(c *Client, event string, args []any) ([]any, error)
+	fallback     func(c *Client, event string, args []any, wantsAck bool) ([]any, error)
 	queue        int // > 0: handlers run off the reader, at most this many pending per socket
 	onConnect    []func(*Client)
 	onDisconnect []func(*Client, string, []string)
@@ -222,8 +222,9 @@ func HandleRaw(n *Namespace, event string, fn func(c *Client, args []any) ([]any
 }
 
 // HandleAny registers the handler of every client event that no Handle or
-// HandleRaw names; without one such events are refused ("unknown event").
-func HandleAny(n *Namespace, fn func(c *Client, event string, args []any) ([]any, error)) {
+// HandleRaw names, told whether the client asked for an ack; without one
+// such events are refused ("unknown event").
+func HandleAny(n *Namespace, fn func(c *Client, event string, args []any, wantsAck bool) ([]any, error)) {
 	n.fallback = fn
 }
 
@@ -346,6 +347,8 @@ type Client struct {
 	transport string
 	gone      bool
 	app       any // the application's data, also stored with the identity
+	handling  bool        // one of the socket's handlers runs
+	deferred  *Disconnect // a Kick during it, carried out once it has answered
 	kicked    atomic.Bool
 
 	queueMu sync.Mutex
@@ -398,7 +401,19 @@ const kickGrace = 2 * time.Second
 // already sent ("invalid state"), which can cut the connection before the
 // reason and the disconnect reach the client. socket.io-client does not
 // reconnect after a server-side disconnect, which is what a kick means.
+//
+// During one of the socket's handlers (say, the handler itself kicks), the
+// kick waits until that handler's ack has been sent.
 func (c *Client) Kick(d Disconnect) {
+	c.mu.Lock()
+	if c.handling {
+		if c.deferred == nil {
+			c.deferred = &d
+		}
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
 	if !c.Connected() || !c.kicked.CompareAndSwap(false, true) {
 		return
 	}
@@ -651,7 +666,8 @@ func (n *Namespace) admit(c *Client, args []any) {
 	}
 	h, ok := n.byName[name]
 	if !ok && n.fallback != nil {
-		h, ok = &handler{spec: EventSpec{Name: name}, fn: func(c *Client, a []any) ([]any, error) { return n.fallback(c, name, a) }}, true
+		wantsAck := ack != nil
+		h, ok = &handler{spec: EventSpec{Name: name}, fn: func(c *Client, a []any) ([]any, error) { return n.fallback(c, name, a, wantsAck) }}, true
 	}
 	if !ok {
 		refuse("unknown_event", fmt.Sprintf("unknown event %q", name))
@@ -735,6 +751,8 @@ func (n *Namespace) run(c *Client, h *handler, args []any) {
 	args, ack := splitAck(args)
 	n.srv.inflight.add()
 	defer n.srv.inflight.done()
+	c.setHandling(true)
+	defer c.setHandling(false) // after the ack, whichever way it went
 	defer func() {
 		if p := recover(); p != nil {
 			c.Log().Error("handler panicked", "event", h.spec.Name, "panic", p, "stack", string(debug.Stack()))
@@ -760,6 +778,21 @@ func (n *Namespace) run(c *Client, h *handler, args []any) {
 	}
 	if ack != nil {
 		ack(res, nil)
+	}
+}
+
+// setHandling marks whether one of c's handlers runs; at its end a kick
+// deferred meanwhile is carried out.
+func (c *Client) setHandling(on bool) {
+	c.mu.Lock()
+	c.handling = on
+	d := c.deferred
+	if !on {
+		c.deferred = nil
+	}
+	c.mu.Unlock()
+	if !on && d != nil {
+		c.Kick(*d)
 	}
 }
 
