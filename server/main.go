@@ -12,10 +12,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/sockside/sockside"
 	"github.com/sockside/sockside/config"
+	"github.com/sockside/sockside/hooks"
 	"github.com/sockside/sockside/namespaces"
 )
 
@@ -51,8 +53,19 @@ func run() error {
 	var demoDone <-chan struct{} // closes when the demo's background work has stopped
 	if cfg.Demo {
 		demoDone = namespaces.RegisterAll(ctx, srv)
-	} else {
-		log.Info("no namespace of the server's own (SOCKET_DEMO=on serves the demo's)")
+	}
+	if cfg.HooksURL != "" {
+		// After the Go namespaces: by default the hooks take every other one.
+		o := hooks.FromConfig(cfg)
+		o.Logger = log
+		h, err := hooks.Register(srv, o)
+		if err != nil {
+			return err
+		}
+		defer h.Close()
+		log.Info("hooks on", "url", cfg.HooksURL, "namespaces", hookNamespaces(cfg.HooksNamespaces))
+	} else if !cfg.Demo {
+		log.Info("no namespace of the server's own (SOCKET_DEMO=on serves the demo's, SOCKET_HOOKS_URL the app's)")
 	}
 	// After the first signal, a second one kills the process the default way.
 	context.AfterFunc(ctx, stop)
@@ -64,4 +77,12 @@ func run() error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// hookNamespaces names what the hooks serve, for the start-up line.
+func hookNamespaces(listed []string) string {
+	if len(listed) == 0 {
+		return "every namespace without Go code"
+	}
+	return strings.Join(listed, ",")
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,9 +48,13 @@ func (e *ConnectError) Error() string { return "connect_error: " + e.Message }
 // Dial opens a websocket to the Socket.IO server at base (http://host:port,
 // default path /socket.io/) and connects to nsp with auth (nil for none).
 // A refused connect is returned as a *ConnectError.
-func Dial(base, nsp string, auth any) (*Client, error) {
+func Dial(base, nsp string, auth any) (*Client, error) { return DialWith(base, nsp, auth, nil) }
+
+// DialWith is Dial with header on the websocket's handshake request (a
+// browser's cookies, say).
+func DialWith(base, nsp string, auth any, header http.Header) (*Client, error) {
 	url := "ws" + strings.TrimPrefix(base, "http") + "/socket.io/?EIO=4&transport=websocket"
-	conn, _, err := (&websocket.Dialer{HandshakeTimeout: Timeout}).Dial(url, nil)
+	conn, _, err := (&websocket.Dialer{HandshakeTimeout: Timeout}).Dial(url, header)
 	if err != nil {
 		return nil, fmt.Errorf("siotest: dial %s: %w", url, err)
 	}
@@ -112,7 +117,7 @@ func (c *Client) Emit(event string, args ...any) error {
 }
 
 // Call sends event with args and an ack id, and decodes the ack's first
-// argument into res.
+// argument, if any, into res.
 func (c *Client) Call(res any, event string, args ...any) error {
 	b, err := json.Marshal(append([]any{event}, args...))
 	if err != nil {
@@ -130,8 +135,11 @@ func (c *Client) Call(res any, event string, args ...any) error {
 		return fmt.Errorf("siotest: ack of %q: %w", event, err)
 	}
 	var acks []json.RawMessage
-	if err := json.Unmarshal([]byte(p[1+len(id):]), &acks); err != nil || len(acks) == 0 {
+	if err := json.Unmarshal([]byte(p[1+len(id):]), &acks); err != nil {
 		return fmt.Errorf("siotest: bad ack %q: %v", p, err)
+	}
+	if len(acks) == 0 {
+		return nil // an ack without arguments leaves res as it was
 	}
 	return json.Unmarshal(acks[0], res)
 }
