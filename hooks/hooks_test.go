@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/sockside/sockside"
 	"github.com/sockside/sockside/config"
@@ -482,5 +485,58 @@ func TestRegisterRefusesAGoNamespace(t *testing.T) {
 	o := hooks.Options{URL: "http://127.0.0.1:1/hooks", Secret: secret, Namespaces: []string{"/go"}, Timeout: time.Second, MaxInFlight: 1, MaxAnswer: 1024}
 	if _, err := hooks.Register(srv, o); err == nil || !strings.Contains(err.Error(), "/go is registered by Go code") {
 		t.Fatalf("Register = %v", err)
+	}
+}
+
+// An answer's emit goes through the adapter: with Redis, a socket on
+// another node gets it.
+func TestAnswerEmitsReachOtherNodes(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DialTimeout: time.Second})
+	defer rdb.Close()
+	if err := rdb.Ping(context.Background()).Err(); err != nil {
+		t.Skipf("no Redis on 127.0.0.1:6379 (%v)", err)
+	}
+	prefix := fmt.Sprintf("hooks-test-%d", time.Now().UnixNano())
+	t.Cleanup(func() {
+		if keys, _ := rdb.Keys(context.Background(), prefix+"*").Result(); len(keys) > 0 {
+			rdb.Del(context.Background(), keys...)
+		}
+	})
+	a := newApp(t, func(hook string, body map[string]any, r *http.Request) (int, any) {
+		switch {
+		case hook == "connect":
+			return 200, map[string]any{"ok": true, "join": []string{"board"}}
+		case hook == "event" && body["event"] == "note:add":
+			return 200, map[string]any{"emit": []any{map[string]any{"event": "note:added", "args": body["args"], "to": []string{"board"}}}, "ack": []any{"ok"}}
+		}
+		return accept(hook, body, r)
+	})
+	for _, mode := range []string{"pubsub", "streams"} {
+		t.Run(mode, func(t *testing.T) {
+			clustered := func(cfg *config.Config, _ *hooks.Options) {
+				cfg.RedisURL, cfg.Adapter, cfg.RedisPrefix = "redis://127.0.0.1:6379/0", mode, prefix+"-"+mode
+			}
+			one, two := start(t, a.srv.URL, clustered), start(t, a.srv.URL, clustered)
+			far := dial(t, two, "/notes", nil)
+			near := dial(t, one, "/notes", nil)
+			// The adapters subscribe asynchronously: retry until the far
+			// socket hears one, then check it heard the right one.
+			deadline := time.Now().Add(siotest.Timeout)
+			for i := 0; ; i++ {
+				if got := call(t, near, "note:add", map[string]any{"n": i}); got != "ok" {
+					t.Fatalf("note:add acked %v", got)
+				}
+				var note map[string]any
+				if err := far.NextWithin("note:added", &note, 200*time.Millisecond); err == nil {
+					if note["n"] == nil {
+						t.Fatalf("far socket got %v", note)
+					}
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the far node's socket never got the answer's emit")
+				}
+			}
+		})
 	}
 }

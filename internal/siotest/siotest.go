@@ -147,9 +147,12 @@ func (c *Client) Call(res any, event string, args ...any) error {
 // Next waits for the next event named event and decodes its first
 // argument into payload (nil to ignore it). Events are kept until read, so
 // one that came before the call is found too.
-func (c *Client) Next(event string, payload any) error {
+func (c *Client) Next(event string, payload any) error { return c.NextWithin(event, payload, Timeout) }
+
+// NextWithin is Next with a wait of its own (at most Timeout).
+func (c *Client) NextWithin(event string, payload any, within time.Duration) error {
 	var first json.RawMessage
-	_, err := c.wait(func(p string) bool {
+	_, err := c.waitFor(min(within, Timeout), func(p string) bool {
 		var args []json.RawMessage
 		if p[0] != '2' || json.Unmarshal([]byte(p[1:]), &args) != nil || len(args) == 0 {
 			return false
@@ -238,8 +241,10 @@ func (c *Client) notify() {
 
 // wait removes and returns the first packet that matches, waiting for one
 // up to Timeout.
-func (c *Client) wait(match func(string) bool) (string, error) {
-	deadline := time.NewTimer(Timeout)
+func (c *Client) wait(match func(string) bool) (string, error) { return c.waitFor(Timeout, match) }
+
+func (c *Client) waitFor(within time.Duration, match func(string) bool) (string, error) {
+	deadline := time.NewTimer(within)
 	defer deadline.Stop()
 	for {
 		c.mu.Lock()
