@@ -346,7 +346,7 @@ type Client struct {
 	mu        sync.Mutex
 	transport string
 	gone      bool
-	app       any // the application's data, also stored with the identity
+	app       any         // the application's data, also stored with the identity
 	handling  bool        // one of the socket's handlers runs
 	deferred  *Disconnect // a Kick during it, carried out once it has answered
 	kicked    atomic.Bool
