@@ -68,24 +68,7 @@ func newServer(t *testing.T, mutate func(*config.Config), register func(*socksid
 	return &testServer{Server: srv, url: web.URL, logs: logs}
 }
 
-func dial(t *testing.T, ts *testServer, nsp string, auth any) *siotest.Client {
-	t.Helper()
-	c, err := siotest.Dial(ts.url, nsp, auth)
-	if err != nil {
-		t.Fatalf("connect %s: %v", nsp, err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
 
-func call(t *testing.T, c *siotest.Client, event string, args ...any) map[string]any {
-	t.Helper()
-	var ack map[string]any
-	if err := c.Call(&ack, event, args...); err != nil {
-		t.Fatal(err)
-	}
-	return ack
-}
 
 // within waits for a value from ch, failing the test after a bound.
 func within[T any](t *testing.T, ch <-chan T, what string) T {
@@ -147,7 +130,7 @@ func TestUnregisteredNamespacesAreInvalid(t *testing.T) {
 			t.Errorf("connect %s: %v, want connect_error Invalid namespace", nsp, err)
 		}
 	}
-	dial(t, ts, "/notes", nil)
+	siotest.Connect(t, ts.url, "/notes", nil)
 }
 
 type greeting struct {
@@ -174,7 +157,7 @@ func TestHandleAcksTypedResultsAndErrors(t *testing.T) {
 			return greetingAck{OK: true, Text: "hello " + req.Name}, nil
 		})
 	})
-	c := dial(t, ts, "/", nil)
+	c := siotest.Connect(t, ts.url, "/", nil)
 	cases := []struct {
 		args []any
 		want map[string]any
@@ -188,12 +171,12 @@ func TestHandleAcksTypedResultsAndErrors(t *testing.T) {
 		{nil, map[string]any{"ok": false, "error": "missing payload"}},
 	}
 	for _, tc := range cases {
-		got := call(t, c, "greet", tc.args...)
+		got := ask(t, c, "greet", tc.args...)
 		if !mapsEqual(got, tc.want) {
 			t.Errorf("greet %v: ack %v, want %v", tc.args, got, tc.want)
 		}
 	}
-	if got := call(t, c, "nope"); !mapsEqual(got, map[string]any{"ok": false, "error": `unknown event "nope"`}) {
+	if got := ask(t, c, "nope"); !mapsEqual(got, map[string]any{"ok": false, "error": `unknown event "nope"`}) {
 		t.Errorf("unknown event: ack %v", got)
 	}
 	if strings.Contains(ts.logs.String(), "hunter2") == false {
@@ -230,12 +213,12 @@ func TestHandleRawTakesAndAcksAnyArguments(t *testing.T) {
 			return []any{total, len(args)}, nil
 		})
 	})
-	c := dial(t, ts, "/", nil)
+	c := siotest.Connect(t, ts.url, "/", nil)
 	var total float64
 	if err := c.Call(&total, "sum", 1, 2, 3.5); err != nil || total != 6.5 {
 		t.Fatalf("sum = %v, %v; want 6.5", total, err)
 	}
-	if got := call(t, c, "sum", 1, "x"); !mapsEqual(got, map[string]any{"ok": false, "error": "x is not a number"}) {
+	if got := ask(t, c, "sum", 1, "x"); !mapsEqual(got, map[string]any{"ok": false, "error": "x is not a number"}) {
 		t.Fatalf("sum(1, x) acked %v", got)
 	}
 }
@@ -254,7 +237,7 @@ func TestSocketIdentityAndHandshake(t *testing.T) {
 			}
 		})
 	})
-	c := dial(t, ts, "/me", map[string]any{"name": "ada"})
+	c := siotest.Connect(t, ts.url, "/me", map[string]any{"name": "ada"})
 	want := map[string]any{
 		"id": c.SID, "nsp": "/me", "user": "ada", "transport": "websocket", "recovered": false, "connected": true,
 		"auth": "ada", "query": "4", "address": true, "recent": true, "ua": true,
@@ -294,14 +277,14 @@ func TestRoomsAndEmitters(t *testing.T) {
 			return struct{}{}, nil
 		})
 	})
-	red1, red2, blue := dial(t, ts, "/rooms", nil), dial(t, ts, "/rooms", nil), dial(t, ts, "/rooms", nil)
-	if ack := call(t, red1, "join", map[string]string{"room": "red"}); ack["members"] != 1.0 || ack["in"] != true {
+	red1, red2, blue := siotest.Connect(t, ts.url, "/rooms", nil), siotest.Connect(t, ts.url, "/rooms", nil), siotest.Connect(t, ts.url, "/rooms", nil)
+	if ack := ask(t, red1, "join", map[string]string{"room": "red"}); ack["members"] != 1.0 || ack["in"] != true {
 		t.Fatalf("join red: %v", ack)
 	}
-	if ack := call(t, red2, "join", map[string]string{"room": "red"}); ack["members"] != 2.0 {
+	if ack := ask(t, red2, "join", map[string]string{"room": "red"}); ack["members"] != 2.0 {
 		t.Fatalf("second join red: %v", ack)
 	}
-	if ack := call(t, blue, "join", map[string]string{"room": "blue"}); ack["members"] != 1.0 {
+	if ack := ask(t, blue, "join", map[string]string{"room": "blue"}); ack["members"] != 1.0 {
 		t.Fatalf("join blue: %v", ack)
 	}
 
@@ -329,7 +312,7 @@ func TestRoomsAndEmitters(t *testing.T) {
 	if err := blueSocket.Emit("note", note{"socket.Emit"}); err != nil {
 		t.Fatal(err)
 	}
-	call(t, red1, "say", note{"red1 says"}) // red2 only
+	ask(t, red1, "say", note{"red1 says"}) // red2 only
 
 	expect := func(c *siotest.Client, who string, texts ...string) {
 		t.Helper()
@@ -385,8 +368,8 @@ func TestMiddlewareSetsTheUserOrRefuses(t *testing.T) {
 			t.Errorf("token %s: %v, want connect_error %q", token, err, want)
 		}
 	}
-	c := dial(t, ts, "/private", map[string]string{"token": "ada"})
-	if got := call(t, c, "whoami"); got["id"] != "u-ada" || got["name"] != "ADA" {
+	c := siotest.Connect(t, ts.url, "/private", map[string]string{"token": "ada"})
+	if got := ask(t, c, "whoami"); got["id"] != "u-ada" || got["name"] != "ADA" {
 		t.Fatalf("whoami = %v, want the middleware's user", got)
 	}
 	if !strings.Contains(ts.logs.String(), "session store down") {
@@ -421,14 +404,14 @@ func TestDisconnectHookAndServerDisconnect(t *testing.T) {
 			return "acked before the disconnect", nil
 		})
 	})
-	c := dial(t, ts, "/", nil)
-	call(t, c, "join")
+	c := siotest.Connect(t, ts.url, "/", nil)
+	ask(t, c, "join")
 	_ = c.Close()
 	if g := within(t, left, "disconnect hook"); g.reason != "transport close" || !slices.Equal(slices.Sorted(slices.Values(g.rooms)), []string{"a", "b"}) {
 		t.Fatalf("disconnect hook got %+v, want transport close in rooms a and b", g)
 	}
 
-	k := dial(t, ts, "/", nil)
+	k := siotest.Connect(t, ts.url, "/", nil)
 	var ack string
 	if err := k.Call(&ack, "kick-me"); err != nil || ack != "acked before the disconnect" {
 		t.Fatalf("kick-me ack %q, %v", ack, err)
@@ -495,7 +478,7 @@ func TestHandleAnyAndDataAndTheHandlerQueue(t *testing.T) {
 			return []any{e.Name, args, e.WantsAck}, nil
 		})
 	})
-	c := dial(t, ts, "/any", nil)
+	c := siotest.Connect(t, ts.url, "/any", nil)
 	var got any
 	if err := c.Call(&got, "known"); err != nil || got != "known" {
 		t.Fatalf("known = %v, %v", got, err)
@@ -523,7 +506,7 @@ func TestHandleAnyAndDataAndTheHandlerQueue(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if ack := call(t, c, "slow"); !mapsEqual(ack, map[string]any{"ok": false, "error": "too many pending events"}) {
+	if ack := ask(t, c, "slow"); !mapsEqual(ack, map[string]any{"ok": false, "error": "too many pending events"}) {
 		t.Fatalf("fourth slow event acked %v", ack)
 	}
 	close(release)
@@ -550,7 +533,7 @@ func TestServeUnregistered(t *testing.T) {
 	}
 	for nsp, want := range map[string]string{"/go": "go", "/": "fallback /", "/room-1": "fallback /room-1"} {
 		for range 2 { // the second connect finds the namespace created
-			c := dial(t, ts, nsp, nil)
+			c := siotest.Connect(t, ts.url, nsp, nil)
 			var got string
 			if err := c.Call(&got, "who"); err != nil || got != want {
 				t.Errorf("%s: who = %q, %v; want %q", nsp, got, err, want)
@@ -567,4 +550,10 @@ func TestServeUnregistered(t *testing.T) {
 	if _, ok := ts.Lookup("/room-1"); !ok {
 		t.Error("/room-1 is not registered after its first connect")
 	}
+}
+
+// ask is siotest.Ask with the ack type these tests use.
+func ask(t *testing.T, c *siotest.Client, event string, args ...any) map[string]any {
+	t.Helper()
+	return siotest.Ask[map[string]any](t, c, event, args...)
 }

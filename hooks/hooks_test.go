@@ -146,24 +146,7 @@ func start(t *testing.T, appURL string, mutate func(*config.Config, *hooks.Optio
 	return &node{srv: srv, hooks: h, url: web.URL}
 }
 
-func dial(t *testing.T, n *node, nsp string, auth any) *siotest.Client {
-	t.Helper()
-	c, err := siotest.Dial(n.url, nsp, auth)
-	if err != nil {
-		t.Fatalf("connect %s: %v", nsp, err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
 
-func call(t *testing.T, c *siotest.Client, event string, args ...any) any {
-	t.Helper()
-	var ack any
-	if err := c.Call(&ack, event, args...); err != nil {
-		t.Fatal(err)
-	}
-	return ack
-}
 
 func js(v any) string {
 	b, _ := json.Marshal(v)
@@ -208,7 +191,7 @@ func TestConnectForwardsTheHandshakeAndTheCookie(t *testing.T) {
 		t.Errorf("connect request's Cookie %q, want the browser's", got.r.Header.Get("Cookie"))
 	}
 	// The answer's user, data and rooms are the socket's from the first event on.
-	call(t, c, "hello")
+	ask(t, c, "hello")
 	ev := a.next("event")
 	if js(ev.body["user"]) != `{"id":"u1","name":"Ada"}` || js(ev.body["data"]) != `{"plan":"pro"}` || js(ev.body["rooms"]) != `["team:1"]` {
 		t.Errorf("event body %s", js(ev.body))
@@ -247,12 +230,12 @@ func TestEventRoundTripAppliesTheAnswerInOrder(t *testing.T) {
 		return 200, map[string]any{"ack": []any{body["ack"]}}
 	})
 	n := start(t, a.srv.URL, func(_ *config.Config, o *hooks.Options) { o.Namespaces = []string{"/notes"} })
-	ada, bob, eve := dial(t, n, "/notes", nil), dial(t, n, "/notes", nil), dial(t, n, "/notes", nil)
-	if got := call(t, ada, "join"); got != "joined" {
+	ada, bob, eve := siotest.Connect(t, n.url, "/notes", nil), siotest.Connect(t, n.url, "/notes", nil), siotest.Connect(t, n.url, "/notes", nil)
+	if got := ask(t, ada, "join"); got != "joined" {
 		t.Fatalf("join acked %v", got)
 	}
-	call(t, bob, "join")
-	if got := call(t, ada, "note:add", map[string]any{"text": "hi"}); js(got) != `{"ok":true}` {
+	ask(t, bob, "join")
+	if got := ask(t, ada, "note:add", map[string]any{"text": "hi"}); js(got) != `{"ok":true}` {
 		t.Fatalf("note:add acked %v", got)
 	}
 	var note, count any
@@ -266,7 +249,7 @@ func TestEventRoundTripAppliesTheAnswerInOrder(t *testing.T) {
 		t.Fatalf("eve: count %v, %v", count, err)
 	}
 	// The answer's data is the socket's for its next events.
-	call(t, ada, "whatever")
+	ask(t, ada, "whatever")
 	for {
 		ev := a.next("event")
 		if ev.body["sid"] == ada.SID && ev.body["event"] == "whatever" {
@@ -282,8 +265,8 @@ func TestEventRoundTripAppliesTheAnswerInOrder(t *testing.T) {
 	}
 	for ev := a.next("event"); ev.body["event"] != "fire-and-forget"; ev = a.next("event") {
 	}
-	call(t, ada, "leave")
-	if got := call(t, ada, "bye"); got != "bye" {
+	ask(t, ada, "leave")
+	if got := ask(t, ada, "bye"); got != "bye" {
 		t.Fatalf("bye acked %v", got)
 	}
 	var d sockside.Disconnect
@@ -305,10 +288,10 @@ func TestRelayEventsSkipTheApp(t *testing.T) {
 		return accept(hook, body, r)
 	})
 	n := start(t, a.srv.URL, func(cfg *config.Config, _ *hooks.Options) { cfg.RateLimit = 5 })
-	ada, bob := dial(t, n, "/docs", nil), dial(t, n, "/docs", nil)
+	ada, bob := siotest.Connect(t, n.url, "/docs", nil), siotest.Connect(t, n.url, "/docs", nil)
 	a.next("connect")
 	a.next("connect")
-	if got := call(t, ada, "typing", map[string]any{"who": "ada"}); js(got) != `{"ok":true}` {
+	if got := ask(t, ada, "typing", map[string]any{"who": "ada"}); js(got) != `{"ok":true}` {
 		t.Fatalf("typing acked %v", got)
 	}
 	var typing any
@@ -317,14 +300,14 @@ func TestRelayEventsSkipTheApp(t *testing.T) {
 	}
 	// The sender does not get its own relay, and the app never saw it: the
 	// next event the app sees is the marker.
-	call(t, ada, "marker")
+	ask(t, ada, "marker")
 	if ev := a.next("event"); ev.body["event"] != "marker" {
 		t.Fatalf("the app saw %v", ev.body["event"])
 	}
 	// Relays count against the rate limit (5/s, burst 10).
 	limited := false
 	for range 30 {
-		if js(call(t, ada, "typing", 1)) == `{"error":"rate limited","ok":false}` {
+		if js(ask(t, ada, "typing", 1)) == `{"error":"rate limited","ok":false}` {
 			limited = true
 			break
 		}
@@ -334,7 +317,7 @@ func TestRelayEventsSkipTheApp(t *testing.T) {
 	}
 	// The sender never got its own relays: the first one it gets is bob's,
 	// sent after all of hers.
-	call(t, bob, "typing", map[string]any{"who": "bob"})
+	ask(t, bob, "typing", map[string]any{"who": "bob"})
 	var first any
 	if err := ada.Next("typing", &first); err != nil || js(first) != `{"who":"bob"}` {
 		t.Fatalf("ada's first typing %v, %v; want bob's", first, err)
@@ -344,9 +327,9 @@ func TestRelayEventsSkipTheApp(t *testing.T) {
 func TestAppDownMeansHooksUnavailable(t *testing.T) {
 	a := newApp(t, accept)
 	n := start(t, a.srv.URL, nil)
-	c := dial(t, n, "/notes", nil)
+	c := siotest.Connect(t, n.url, "/notes", nil)
 	a.srv.Close()
-	if got := call(t, c, "note:add", 1); js(got) != `{"error":"hooks unavailable","ok":false}` {
+	if got := ask(t, c, "note:add", 1); js(got) != `{"error":"hooks unavailable","ok":false}` {
 		t.Fatalf("event with the app down acked %v", got)
 	}
 	_, err := siotest.Dial(n.url, "/notes", nil)
@@ -355,7 +338,7 @@ func TestAppDownMeansHooksUnavailable(t *testing.T) {
 		t.Fatalf("connect with the app down: %v", err)
 	}
 	// Go namespaces are served all the same.
-	if got := call(t, dial(t, n, "/go", nil), "ping"); got != "pong" {
+	if got := ask(t, siotest.Connect(t, n.url, "/go", nil), "ping"); got != "pong" {
 		t.Fatalf("/go ping = %v", got)
 	}
 }
@@ -376,8 +359,8 @@ func TestBadAnswersMeanHooksUnavailable(t *testing.T) {
 				return accept(hook, body, r)
 			})
 			n := start(t, a.srv.URL, func(_ *config.Config, o *hooks.Options) { o.MaxAnswer = 1024 })
-			c := dial(t, n, "/notes", nil)
-			if got := call(t, c, "x"); js(got) != `{"error":"hooks unavailable","ok":false}` {
+			c := siotest.Connect(t, n.url, "/notes", nil)
+			if got := ask(t, c, "x"); js(got) != `{"error":"hooks unavailable","ok":false}` {
 				t.Fatalf("acked %v", got)
 			}
 		})
@@ -402,8 +385,8 @@ func TestSlowAppTimeoutAndInFlightBound(t *testing.T) {
 	})
 	// The timeout: a slow answer is given up on (the app would hold it
 	// until the test ends, past the client's own wait).
-	c := dial(t, n, "/notes", nil)
-	if got := call(t, c, "slow"); js(got) != `{"error":"hooks unavailable","ok":false}` {
+	c := siotest.Connect(t, n.url, "/notes", nil)
+	if got := ask(t, c, "slow"); js(got) != `{"error":"hooks unavailable","ok":false}` {
 		t.Fatalf("slow event acked %v", got)
 	}
 
@@ -414,8 +397,8 @@ func TestSlowAppTimeoutAndInFlightBound(t *testing.T) {
 		o.Timeout = siotest.Timeout * 2
 		o.MaxInFlight = 2
 	})
-	holders := []*siotest.Client{dial(t, n2, "/notes", nil), dial(t, n2, "/notes", nil)}
-	third := dial(t, n2, "/notes", nil)
+	holders := []*siotest.Client{siotest.Connect(t, n2.url, "/notes", nil), siotest.Connect(t, n2.url, "/notes", nil)}
+	third := siotest.Connect(t, n2.url, "/notes", nil)
 	for _, h := range holders {
 		if err := h.Emit("slow"); err != nil {
 			t.Fatal(err)
@@ -425,7 +408,7 @@ func TestSlowAppTimeoutAndInFlightBound(t *testing.T) {
 		for ev := a.next("event"); ev.body["event"] != "slow"; ev = a.next("event") {
 		}
 	}
-	if got := call(t, third, "x"); js(got) != `{"error":"hooks unavailable","ok":false}` {
+	if got := ask(t, third, "x"); js(got) != `{"error":"hooks unavailable","ok":false}` {
 		t.Fatalf("event beyond the bound acked %v", got)
 	}
 	_, err := siotest.Dial(n2.url, "/notes", nil)
@@ -443,14 +426,14 @@ func TestEveryUnregisteredNamespaceByDefault(t *testing.T) {
 		return accept(hook, body, r)
 	})
 	n := start(t, a.srv.URL, nil)
-	lobby := dial(t, n, "/lobby", nil)
+	lobby := siotest.Connect(t, n.url, "/lobby", nil)
 	a.next("connect")
 	for _, nsp := range []string{"/", "/room-7"} {
-		c := dial(t, n, nsp, nil)
+		c := siotest.Connect(t, n.url, nsp, nil)
 		if got := a.next("connect"); got.body["namespace"] != nsp {
 			t.Fatalf("connect hook for %s: %v", nsp, got.body["namespace"])
 		}
-		if got := call(t, c, "shout"); got != nil {
+		if got := ask(t, c, "shout"); got != nil {
 			t.Fatalf("shout on %s acked %v, want no arguments", nsp, got)
 		}
 		var from any
@@ -459,7 +442,7 @@ func TestEveryUnregisteredNamespaceByDefault(t *testing.T) {
 		}
 	}
 	// The Go namespace stays Go's: no hook is asked.
-	if got := call(t, dial(t, n, "/go", nil), "ping"); got != "pong" {
+	if got := ask(t, siotest.Connect(t, n.url, "/go", nil), "ping"); got != "pong" {
 		t.Fatalf("/go ping = %v", got)
 	}
 	// A client that goes away is reported with the reason and its rooms.
@@ -517,13 +500,13 @@ func TestAnswerEmitsReachOtherNodes(t *testing.T) {
 				cfg.RedisURL, cfg.Adapter, cfg.RedisPrefix = "redis://127.0.0.1:6379/0", mode, prefix+"-"+mode
 			}
 			one, two := start(t, a.srv.URL, clustered), start(t, a.srv.URL, clustered)
-			far := dial(t, two, "/notes", nil)
-			near := dial(t, one, "/notes", nil)
+			far := siotest.Connect(t, two.url, "/notes", nil)
+			near := siotest.Connect(t, one.url, "/notes", nil)
 			// The adapters subscribe asynchronously: retry until the far
 			// socket hears one, then check it heard the right one.
 			deadline := time.Now().Add(siotest.Timeout)
 			for i := 0; ; i++ {
-				if got := call(t, near, "note:add", map[string]any{"n": i}); got != "ok" {
+				if got := ask(t, near, "note:add", map[string]any{"n": i}); got != "ok" {
 					t.Fatalf("note:add acked %v", got)
 				}
 				var note map[string]any
@@ -539,4 +522,10 @@ func TestAnswerEmitsReachOtherNodes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ask is siotest.Ask with the ack type these tests use.
+func ask(t *testing.T, c *siotest.Client, event string, args ...any) any {
+	t.Helper()
+	return siotest.Ask[any](t, c, event, args...)
 }

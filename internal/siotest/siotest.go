@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -266,4 +267,27 @@ func (c *Client) waitFor(within time.Duration, match func(string) bool) (string,
 			return "", errors.New("timed out")
 		}
 	}
+}
+
+// Connect is Dial for a test: a failure ends the test, and the connection
+// is closed with it.
+func Connect(t testing.TB, base, nsp string, auth any) *Client {
+	t.Helper()
+	c, err := Dial(base, nsp, auth)
+	if err != nil {
+		t.Fatalf("connect %s: %v", nsp, err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// Ask is Call for a test: it returns the ack's first argument decoded into
+// a T, and a failure ends the test.
+func Ask[T any](t testing.TB, c *Client, event string, args ...any) T {
+	t.Helper()
+	var ack T
+	if err := c.Call(&ack, event, args...); err != nil {
+		t.Fatal(err)
+	}
+	return ack
 }
