@@ -68,8 +68,6 @@ func newServer(t *testing.T, mutate func(*config.Config), register func(*socksid
 	return &testServer{Server: srv, url: web.URL, logs: logs}
 }
 
-
-
 // within waits for a value from ch, failing the test after a bound.
 func within[T any](t *testing.T, ch <-chan T, what string) T {
 	t.Helper()

@@ -146,8 +146,6 @@ func start(t *testing.T, appURL string, mutate func(*config.Config, *hooks.Optio
 	return &node{srv: srv, hooks: h, url: web.URL}
 }
 
-
-
 func js(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
