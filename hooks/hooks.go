@@ -96,6 +96,8 @@ type Hooks struct {
 	log      *slog.Logger
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	mu       sync.Mutex
+	closed   bool           // Close was called: no more disconnect hooks
 	pending  sync.WaitGroup // disconnect hooks, sent in the background
 }
 
@@ -144,8 +146,14 @@ func Register(srv *sockside.Server, o Options) (*Hooks, error) {
 }
 
 // Close waits for the disconnect hooks still being sent (each bounded by
-// the timeout); call it after the server has shut down.
-func (h *Hooks) Close() { h.pending.Wait() }
+// the timeout) and drops later ones; call it after the server has shut
+// down.
+func (h *Hooks) Close() {
+	h.mu.Lock()
+	h.closed = true
+	h.mu.Unlock()
+	h.pending.Wait()
+}
 
 func (h *Hooks) setup(n *sockside.Namespace) {
 	n.SetHandlerQueue(maxPendingPerSocket)
@@ -284,6 +292,11 @@ func (h *Hooks) emit(from *sockside.Namespace, em Emit) error {
 
 func (h *Hooks) disconnect(s *sockside.Socket, reason string, rooms []string) {
 	req := DisconnectRequest{SocketInfo: info(s.Namespace(), s, stateOf(s), rooms), Reason: reason}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
 	h.pending.Add(1)
 	go func() {
 		defer h.pending.Done()

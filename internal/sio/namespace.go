@@ -346,10 +346,14 @@ type Client struct {
 	mu        sync.Mutex
 	transport string
 	gone      bool
-	app       any         // the application's data, also stored with the identity
-	handling  bool        // one of the socket's handlers runs
-	deferred  *Disconnect // a Kick during it, carried out once it has answered
+	app       any // the application's data, also stored with the identity
 	kicked    atomic.Bool
+
+	// A Kick while one of the socket's handlers runs (handling) waits in
+	// deferred until that handler has answered. Atomics: this is on every
+	// event's path.
+	handling atomic.Bool
+	deferred atomic.Pointer[Disconnect]
 
 	queueMu sync.Mutex
 	pending []queued // events waiting for the queue's worker (Namespace.SetQueue)
@@ -405,15 +409,19 @@ const kickGrace = 2 * time.Second
 // During one of the socket's handlers (say, the handler itself kicks), the
 // kick waits until that handler's ack has been sent.
 func (c *Client) Kick(d Disconnect) {
-	c.mu.Lock()
-	if c.handling {
-		if c.deferred == nil {
-			c.deferred = &d
+	if c.handling.Load() {
+		c.deferred.CompareAndSwap(nil, &d)
+		// The handler may have ended before the store: then carry it out
+		// here (whoever swaps it out first does).
+		if c.handling.Load() {
+			return
 		}
-		c.mu.Unlock()
-		return
+		p := c.deferred.Swap(nil)
+		if p == nil {
+			return
+		}
+		d = *p
 	}
-	c.mu.Unlock()
 	if !c.Connected() || !c.kicked.CompareAndSwap(false, true) {
 		return
 	}
@@ -751,8 +759,8 @@ func (n *Namespace) run(c *Client, h *handler, args []any) {
 	args, ack := splitAck(args)
 	n.srv.inflight.add()
 	defer n.srv.inflight.done()
-	c.setHandling(true)
-	defer c.setHandling(false) // after the ack, whichever way it went
+	c.handling.Store(true)
+	defer c.handled() // after the ack, whichever way it went
 	defer func() {
 		if p := recover(); p != nil {
 			c.Log().Error("handler panicked", "event", h.spec.Name, "panic", p, "stack", string(debug.Stack()))
@@ -781,17 +789,10 @@ func (n *Namespace) run(c *Client, h *handler, args []any) {
 	}
 }
 
-// setHandling marks whether one of c's handlers runs; at its end a kick
-// deferred meanwhile is carried out.
-func (c *Client) setHandling(on bool) {
-	c.mu.Lock()
-	c.handling = on
-	d := c.deferred
-	if !on {
-		c.deferred = nil
-	}
-	c.mu.Unlock()
-	if !on && d != nil {
+// handled ends a handler of c, carrying out a kick deferred meanwhile.
+func (c *Client) handled() {
+	c.handling.Store(false)
+	if d := c.deferred.Swap(nil); d != nil {
 		c.Kick(*d)
 	}
 }
