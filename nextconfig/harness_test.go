@@ -24,15 +24,17 @@ func TestMain(m *testing.M) {
 
 // fixtureCase is a fixture's case.txt: lines "args: ...", "next: VERSION"
 // (installed as web/node_modules/next), "env: NAME=VALUE" (the server's
-// ./.env) and "cwd: FOLDER" (the working folder, e.g. web for the app's
-// own; the fixture's root by default); "#" starts a comment. node_modules
-// and .env are made by the harness because repositories commonly ignore
-// both.
+// ./.env), "cwd: FOLDER" (the working folder, e.g. web for the app's
+// own; the fixture's root by default) and "check: record" (the golden
+// keeps the -check runs before and after the run too); "#" starts a
+// comment. node_modules and .env are made by the harness because
+// repositories commonly ignore both.
 type fixtureCase struct {
-	args []string
-	next string
-	env  []string
-	cwd  string
+	args        []string
+	next        string
+	env         []string
+	cwd         string
+	recordCheck bool
 }
 
 func readCase(t *testing.T, path string) fixtureCase {
@@ -54,6 +56,11 @@ func readCase(t *testing.T, path string) fixtureCase {
 			c.env = append(c.env, value)
 		case "cwd":
 			c.cwd = value
+		case "check":
+			if value != "record" {
+				t.Fatalf("%s: want check: record, not %q", path, value)
+			}
+			c.recordCheck = true
 		default:
 			if line != "" && !strings.HasPrefix(line, "#") {
 				t.Fatalf("%s: unknown line %q", path, line)

@@ -11,13 +11,16 @@
 // the server reads its .env: in a Next app's own folder, outside sockside's
 // checkout (its templates are built in; it reads nothing of the checkout),
 //
-//	go run github.com/sockside/sockside/nextconfig@VERSION -dir .
+//	go run github.com/sockside/sockside/nextconfig@VERSION -dir . -write-config
 //
-// and to have next dev start the server too, from a binary in the app's
-// bin/ (-spawn takes a path from the app's folder, or an absolute one):
+// (-write-config wraps the app's own next.config export in withSocketIO
+// when that edit is mechanical; without it, the run prints the edit as a
+// "to do" and exits 3), and to have next dev start the server too, from a
+// binary in the app's bin/ (-spawn takes a path from the app's folder, or
+// an absolute one):
 //
 //	GOBIN="$PWD/bin" go install github.com/sockside/sockside/server@VERSION
-//	go run github.com/sockside/sockside/nextconfig@VERSION -dir . -spawn bin/server
+//	go run github.com/sockside/sockside/nextconfig@VERSION -dir . -write-config -spawn bin/server
 //
 // or at the root of sockside's checkout, for its demo app:
 //
@@ -26,7 +29,10 @@
 // Generated files start with a "Code generated ... DO NOT EDIT." line and
 // the command that regenerates them (VERSION included: pin it, or -check
 // fails after each release until the files are regenerated), and are
-// rewritten on every run; the app's own files are never overwritten.
+// rewritten on every run; the app's own files are never overwritten (but
+// for -write-config's edit). A change an app's own file still needs is a
+// "to do": the run prints it, ends with a "not wired yet: ..." line saying
+// how to finish, and exits 3; -check exits 1 until it is done.
 package main
 
 import (

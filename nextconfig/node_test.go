@@ -7,9 +7,11 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,7 +100,8 @@ func TestGeneratedJavaScriptParses(t *testing.T) {
 }
 
 // TestPluginInNode calls the ESM and CommonJS withSocketIO on configs of
-// every shape and compares the result with the model.
+// every shape and compares the result with the model, for a Next release
+// that reads allowedDevOrigins and one that does not.
 func TestPluginInNode(t *testing.T) {
 	node := nodePath(t)
 	s := settings{
@@ -111,43 +114,62 @@ func TestPluginInNode(t *testing.T) {
 	groups := func(before, after, fallback rules) map[string]rules {
 		return map[string]rules{"beforeFiles": before, "afterFiles": after, "fallback": fallback}
 	}
-	config := func(trailingSlash string, experimental map[string]any, rewrites map[string]rules) map[string]any {
-		return map[string]any{
-			"skipTrailingSlashRedirect": true,
-			"env":                       map[string]string{"SOCKSIDE_TRAILING_SLASH": trailingSlash},
-			"experimental":              experimental,
-			"rewrites":                  rewrites,
+	for _, version := range []rewrite.Version{{Major: 16, Minor: 4, Patch: 6}, {Major: 15, Minor: 2, Patch: 2}} {
+		// The hosts withSocketIO adds after the config's own (nil: none, the
+		// key is left as it was).
+		devOriginsAfter := func(own ...string) []string {
+			if !devOrigins(version) {
+				return own
+			}
+			for _, host := range []string{"127.0.0.1", "localhost"} {
+				if !slices.Contains(own, host) {
+					own = append(own, host)
+				}
+			}
+			return own
 		}
-	}
-	ours := map[string]any{"proxyTimeout": rewrite.ProxyTimeout(s.pingInterval, s.pingTimeout).Milliseconds()}
-	merged := config("true", map[string]any{"proxyTimeout": 120000, "other": true}, groups(socket, rules{}, rules{}))
-	merged["env"] = map[string]string{"A": "b", "SOCKSIDE_TRAILING_SLASH": "true"}
-	want := map[string]any{
-		"none":         config("false", ours, groups(socket, rules{}, rules{})),
-		"array":        config("false", ours, groups(socket, own, rules{})),
-		"groups":       config("false", ours, groups(append(socket, own...), rules{}, own)),
-		"syncFunction": config("false", ours, groups(socket, own, rules{})),
-		"merged":       merged,
-		"target":       groups(rewrite.Rules(s.socketPath, "http://other:9"), rules{}, rules{}),
-		"phase":        map[string]any{"distDir": "phase-production-build", "reactStrictMode": true, "rewrites": groups(socket, rules{}, rules{})},
-		"conflict":     "withSocketIO: the config already rewrites /socket.io/:path*; remove that rule, withSocketIO routes /socket.io/ itself",
-	}
-	var wantJSON any
-	data, _ := json.Marshal(want)
-	if err := json.Unmarshal(data, &wantJSON); err != nil {
-		t.Fatal(err)
-	}
+		config := func(trailingSlash string, experimental map[string]any, rewrites map[string]rules) map[string]any {
+			return map[string]any{
+				"skipTrailingSlashRedirect": true,
+				"env":                       map[string]string{"SOCKSIDE_TRAILING_SLASH": trailingSlash},
+				"experimental":              experimental,
+				"allowedDevOrigins":         devOriginsAfter(),
+				"rewrites":                  rewrites,
+			}
+		}
+		ours := map[string]any{"proxyTimeout": rewrite.ProxyTimeout(s.pingInterval, s.pingTimeout).Milliseconds()}
+		merged := config("true", map[string]any{"proxyTimeout": 120000, "other": true}, groups(socket, rules{}, rules{}))
+		merged["env"] = map[string]string{"A": "b", "SOCKSIDE_TRAILING_SLASH": "true"}
+		withOrigins := config("false", ours, groups(socket, rules{}, rules{}))
+		withOrigins["allowedDevOrigins"] = devOriginsAfter("dev.example", "localhost")
+		want := map[string]any{
+			"none":         config("false", ours, groups(socket, rules{}, rules{})),
+			"array":        config("false", ours, groups(socket, own, rules{})),
+			"groups":       config("false", ours, groups(append(socket, own...), rules{}, own)),
+			"syncFunction": config("false", ours, groups(socket, own, rules{})),
+			"merged":       merged,
+			"devOrigins":   withOrigins,
+			"target":       groups(rewrite.Rules(s.socketPath, "http://other:9"), rules{}, rules{}),
+			"phase":        map[string]any{"distDir": "phase-production-build", "reactStrictMode": true, "rewrites": groups(socket, rules{}, rules{})},
+			"conflict":     "withSocketIO: the config already rewrites /socket.io/:path*; remove that rule, withSocketIO routes /socket.io/ itself",
+		}
+		var wantJSON any
+		data, _ := json.Marshal(want)
+		if err := json.Unmarshal(data, &wantJSON); err != nil {
+			t.Fatal(err)
+		}
 
-	for _, configName := range []string{"next.config.mjs", "next.config.js"} {
-		f := pluginFile(pluginFor(configName, false), rewrite.Version{Major: 16, Minor: 4, Patch: 6}, s)
-		path := filepath.Join(t.TempDir(), f.name)
-		writeFile(t, path, string(f.data))
-		var got any
-		runNode(t, node, "plugin.mjs", nil, &got, path)
-		if !reflect.DeepEqual(got, wantJSON) {
-			gotText, _ := json.MarshalIndent(got, "", "  ")
-			wantText, _ := json.MarshalIndent(wantJSON, "", "  ")
-			t.Errorf("%s behaves differently from the model:\n%s", f.name, unifiedDiff("model", f.name, wantText, gotText))
+		for _, configName := range []string{"next.config.mjs", "next.config.js"} {
+			f := pluginFile(pluginFor(configName, false), version, s)
+			path := filepath.Join(t.TempDir(), f.name)
+			writeFile(t, path, string(f.data))
+			var got any
+			runNode(t, node, "plugin.mjs", nil, &got, path)
+			if !reflect.DeepEqual(got, wantJSON) {
+				gotText, _ := json.MarshalIndent(got, "", "  ")
+				wantText, _ := json.MarshalIndent(wantJSON, "", "  ")
+				t.Errorf("Next %s, %s behaves differently from the model:\n%s", version, f.name, unifiedDiff("model", f.name, wantText, gotText))
+			}
 		}
 	}
 }
@@ -308,6 +330,154 @@ func TestNextConfigInNode(t *testing.T) {
 		}
 		if want := []string{"127.0.0.1", "localhost"}; !reflect.DeepEqual(got.AllowedDevOrigins, want) {
 			t.Errorf("allowedDevOrigins %v, want %v", got.AllowedDevOrigins, want)
+		}
+	}
+}
+
+// installedNext returns the node_modules of sockside's demo app (web/),
+// where Next and TypeScript are installed, and that Next's version; it
+// skips the test when they are not (make web/node_modules installs them).
+func installedNext(t *testing.T) (string, rewrite.Version) {
+	t.Helper()
+	modules, err := filepath.Abs(filepath.Join("..", "web", "node_modules"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := readPackageJSON(filepath.Join(modules, "next", "package.json"))
+	if err != nil || !exists(filepath.Join(modules, "typescript", "bin", "tsc")) {
+		t.Skip("next and typescript are not installed in web/node_modules (make web/node_modules)")
+	}
+	v, err := rewrite.ParseVersion(pkg.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return modules, v
+}
+
+// linkModules makes modules the node_modules of dir.
+func linkModules(t *testing.T, dir, modules string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(modules, filepath.Join(dir, "node_modules")); err != nil {
+		t.Skip("cannot link node_modules:", err)
+	}
+}
+
+// goldenApp lays out the app of a golden case in dir as the run left it:
+// the fixture's web/ with the golden's web/ over it. It returns the case
+// and the golden's files (slash paths in the app).
+func goldenApp(t *testing.T, name, dir string) (fixtureCase, []string) {
+	t.Helper()
+	c := readCase(t, filepath.Join("testdata", "fixtures", name, "case.txt"))
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "fixtures", name, "web"))); err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for file, data := range snapshot(t, filepath.Join("testdata", "golden", name, "web")) {
+		writeFile(t, filepath.Join(dir, filepath.FromSlash(file)), data)
+		files = append(files, file)
+	}
+	slices.Sort(files)
+	return c, files
+}
+
+// TestGeneratedCodeTypeChecks runs tsc, strict, on every file the golden
+// runs wrote for the installed Next's major version (TypeScript, and
+// JavaScript by its JSDoc types), against that Next's own types.
+func TestGeneratedCodeTypeChecks(t *testing.T) {
+	node := nodePath(t)
+	modules, installed := installedNext(t)
+	root := t.TempDir()
+	linkModules(t, root, modules)
+	fixtures, err := os.ReadDir(filepath.Join("testdata", "fixtures"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, f := range fixtures {
+		c, written := goldenApp(t, f.Name(), filepath.Join(root, f.Name()))
+		if v, err := rewrite.ParseVersion(c.next); err != nil || v.Major != installed.Major {
+			continue
+		}
+		for _, file := range written {
+			switch path.Ext(file) {
+			case ".ts", ".mjs", ".cjs", ".js":
+				files = append(files, f.Name()+"/"+file)
+			}
+		}
+	}
+	if len(files) == 0 {
+		t.Fatalf("no golden case for Next %d", installed.Major)
+	}
+	tsconfig, _ := json.MarshalIndent(map[string]any{
+		"compilerOptions": map[string]any{
+			"target": "ES2017", "lib": []string{"dom", "dom.iterable", "esnext"}, "module": "esnext", "moduleResolution": "bundler",
+			"strict": true, "noEmit": true, "esModuleInterop": true, "isolatedModules": true, "resolveJsonModule": true,
+			"skipLibCheck": true, "allowJs": true, "checkJs": true, "types": []string{"node"},
+		},
+		"files": files,
+	}, "", "  ")
+	writeFile(t, filepath.Join(root, "tsconfig.json"), string(tsconfig))
+	cmd := boundedCommand(t, node, filepath.Join(modules, "typescript", "bin", "tsc"), "-p", filepath.Join(root, "tsconfig.json"))
+	cmd.Dir = root
+	if out, err := combined(cmd); err != nil {
+		t.Errorf("tsc on %d files of the Next %d goldens: %v\n%s", len(files), installed.Major, err, out)
+	}
+}
+
+// TestNextLoadsConfig loads next.config as the installed Next's next dev
+// does, for a fresh create-next-app app wired with -write-config, an app
+// whose next.config nextconfig created, and an app with dev origins of its
+// own: Next warns about nothing, the rewrites go to SOCKET_INTERNAL_URL
+// when it is set, and allowedDevOrigins has 127.0.0.1 and localhost after
+// the app's own hosts.
+func TestNextLoadsConfig(t *testing.T) {
+	node := nodePath(t)
+	modules, installed := installedNext(t)
+	if !devOrigins(installed) {
+		t.Skipf("Next %s does not read allowedDevOrigins", installed)
+	}
+	ownOrigins := t.TempDir()
+	writeFile(t, filepath.Join(ownOrigins, "package.json"), `{"dependencies": {"next": "`+installed.String()+`"}}`)
+	writeFile(t, filepath.Join(ownOrigins, "tsconfig.json"), "{}")
+	writeFile(t, filepath.Join(ownOrigins, "next.config.ts"),
+		"import type { NextConfig } from \"next\";\n\nconst nextConfig: NextConfig = {\n  allowedDevOrigins: [\"dev.example\", \"localhost\"],\n};\n\nexport default nextConfig;\n")
+	linkModules(t, ownOrigins, modules)
+	mustRun(t, ownOrigins, "-dir", ".", "-write-config")
+
+	apps := map[string]string{"the app's own dev origins": ownOrigins}
+	origins := map[string][]string{"the app's own dev origins": {"dev.example", "localhost", "127.0.0.1"}}
+	for _, name := range []string{"next16-ts-cjs-create-next-app-write-config", "next16-ts-esm-fresh"} {
+		dir := filepath.Join(t.TempDir(), "app")
+		if c, _ := goldenApp(t, name, dir); c.next != installed.String() {
+			t.Fatalf("%s is for Next %s, the installed one is %s", name, c.next, installed)
+		}
+		linkModules(t, dir, modules)
+		apps[name], origins[name] = dir, []string{"127.0.0.1", "localhost"}
+	}
+	for name, dir := range apps {
+		for internal, target := range map[string]string{"": "http://127.0.0.1:3001", "http://sockside:4000/": "http://sockside:4000"} {
+			cmd := nodeCommand(t, node, "load-config.mjs", dir)
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "NEXT_TELEMETRY_DISABLED=1", "SOCKET_INTERNAL_URL="+internal)
+			var got struct {
+				Warnings                  []string
+				AllowedDevOrigins         []string
+				SkipTrailingSlashRedirect bool
+				Rewrites                  struct{ BeforeFiles []rewrite.Rule }
+			}
+			decodeNode(t, cmd, "load-config.mjs", &got)
+			if len(got.Warnings) > 0 {
+				t.Errorf("%s: Next %s warned:\n%s", name, installed, strings.Join(got.Warnings, "\n"))
+			}
+			if !reflect.DeepEqual(got.AllowedDevOrigins, origins[name]) || !got.SkipTrailingSlashRedirect {
+				t.Errorf("%s: allowedDevOrigins %q, want %q; skipTrailingSlashRedirect %v", name, got.AllowedDevOrigins, origins[name], got.SkipTrailingSlashRedirect)
+			}
+			if want := rewrite.Rules("/socket.io/", target); !reflect.DeepEqual(got.Rewrites.BeforeFiles, want) {
+				t.Errorf("%s, SOCKET_INTERNAL_URL=%q: rewrites %v, want %v", name, internal, got.Rewrites.BeforeFiles, want)
+			}
 		}
 	}
 }

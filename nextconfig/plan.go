@@ -69,7 +69,8 @@ func makePlan(app nextApp, s settings) (plan, error) {
 	switch {
 	case app.config == nil:
 		p.files = append(p.files, appFile{configName, render("next-config", view{
-			Header: createdHeader(s.command), TS: plug.ts, PluginImport: plug.importLine(), DevOrigins: devOrigins(v),
+			Header: createdHeader(s.command), TS: plug.ts, PluginImport: plug.importLine(),
+			Export: targetComment + "\n" + plug.exportPrefix() + wrapCall("nextConfig") + ";",
 		})})
 	case plug.wired(app.config.data):
 		p.wired = append(p.wired, app.config.name)
@@ -127,7 +128,8 @@ func makePlan(app nextApp, s settings) (plan, error) {
 }
 
 // devOrigins reports whether Next v reads allowedDevOrigins (stable in
-// 15.2.3, backported to 14.2.30); older releases warn about the key.
+// 15.2.3, backported to 14.2.30), which withSocketIO then adds 127.0.0.1
+// and localhost to; older releases warn about the key.
 func devOrigins(v rewrite.Version) bool {
 	switch v.Major {
 	case 14:
@@ -147,6 +149,7 @@ func pluginFile(plug plugin, v rewrite.Version, s settings) appFile {
 		SocketPath:          s.socketPath,
 		Target:              s.target,
 		InstrumentationHook: s.spawn != "" && v.InstrumentationFlag(),
+		DevOrigins:          devOrigins(v),
 	}
 	for _, r := range rewrite.Rules(s.socketPath, s.target) {
 		pv.Sources = append(pv.Sources, r.Source)

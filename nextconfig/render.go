@@ -25,8 +25,9 @@ type view struct {
 	ProxyTimeoutMS      int64  // 0: Next's default is enough
 	ProxyTimeoutWhy     string // the comment above proxyTimeout
 	InstrumentationHook bool   // Next 14 with -spawn
+	DevOrigins          bool   // withSocketIO adds to allowedDevOrigins (Next reads it)
 	PluginImport        string // next.config's import of withSocketIO
-	DevOrigins          bool   // next.config sets allowedDevOrigins
+	Export              string // next.config's export, with the comment above it
 
 	Hook    string // middleware or proxy
 	Matcher string

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/sockside/sockside/config"
@@ -34,18 +35,37 @@ table. Run it from the folder the server runs in: the socket path, ping
 settings and default target come from the server's environment and ./.env.
 From a Next app's own folder (it needs nothing of sockside's checkout):
 
-	go run github.com/sockside/sockside/nextconfig@VERSION -dir .
-	go run github.com/sockside/sockside/nextconfig@VERSION -dir . -spawn bin/server
+	go run github.com/sockside/sockside/nextconfig@VERSION -dir . -write-config
+	go run github.com/sockside/sockside/nextconfig@VERSION -dir . -write-config -spawn bin/server
 
 The files it writes name the command, VERSION included: pin it, or -check
 fails after each release until they are regenerated. In sockside's
 checkout, for its demo app: go run ./nextconfig -dir web
 
+The app's own files are never overwritten, with one exception:
+-write-config wraps next.config's export in withSocketIO when that edit is
+mechanical (as in a fresh create-next-app app). Any change the app still
+needs (without -write-config, that one too) is printed as a "to do", and
+the run's last line says how to finish ("not wired yet: run ...
+-write-config, or make the edit above to next.config.ts").
+
+Exit status: 0 when the app is wired and its files are up to date; 3 when
+the files are written but a "to do" remains: the app is not wired yet
+(with -dry-run: when the run would leave one); 1 for an error, and with
+-check when files are out of date or the app is not wired yet; 2 for bad
+usage. (go run prints "exit status 3" and exits 1 itself.)
+
 `
 
+// Exit statuses besides 0 (done: the app is wired, its files up to date).
+const (
+	exitFailed   = 1 // an error, or -check found work
+	exitUsage    = 2
+	exitNotWired = 3 // the files are written, a to-do remains
+)
+
 // run is the command, run in the folder wd; self is how to run it again,
-// for the generated headers (selfCommand). It returns the exit status (0
-// done, 1 failed or -check found work, 2 bad usage).
+// for the generated headers (selfCommand). It returns the exit status.
 func run(args []string, wd, self string, stdout, stderr io.Writer) int {
 	var o options
 	fs := flag.NewFlagSet("nextconfig", flag.ContinueOnError)
@@ -64,44 +84,42 @@ func run(args []string, wd, self string, stdout, stderr io.Writer) int {
 		o.spawn = s
 		return nil
 	})
-	fs.BoolVar(&o.check, "check", false, "write nothing; print the diff and exit 1 when files are missing or stale (for CI)")
+	fs.BoolVar(&o.check, "check", false, "write nothing; print the diff and exit 1 when files are missing or stale,\nor the app is not wired yet (for CI)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "write nothing; print the diff of what would change")
-	fs.BoolVar(&o.writeConfig, "write-config", false, "also wrap an existing next.config's export in withSocketIO, when that change is mechanical")
+	fs.BoolVar(&o.writeConfig, "write-config", false, "also wrap an existing next.config's export in withSocketIO, when that edit is mechanical\n(without it, the run prints the edit as a to do and exits 3)")
 	fs.StringVar(&o.types, "types", "", "also write the TypeScript event maps of the server's namespaces to this `file`\n(relative to -dir, e.g. lib/socket-events.ts); -check then fails when it is stale")
 	fs.BoolVar(&o.allowVulnerable, "allow-vulnerable-next", false, "generate even for a Next.js release with the WebSocket-upgrade SSRF "+rewrite.Advisory)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
-		return 2
+		return exitUsage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "nextconfig: unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()
-		return 2
+		return exitUsage
 	}
-	done, err := generate(o, wd, self, stdout, stderr)
+	code, err := generate(o, wd, self, stdout, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "nextconfig:", err)
-		return 1
+		return exitFailed
 	}
-	if !done {
-		return 1
-	}
-	return 0
+	return code
 }
 
-// generate does the work of run. It returns false when -check finds the
-// app out of date.
-func generate(o options, wd, self string, stdout, stderr io.Writer) (bool, error) {
+// generate does the work of run and returns its exit status: exitFailed
+// when -check finds the app out of date or not wired, exitNotWired when
+// the run leaves a to-do.
+func generate(o options, wd, self string, stdout, stderr io.Writer) (int, error) {
 	cfg, err := config.FromEnvironment(filepath.Join(wd, ".env"))
 	if err != nil {
-		return false, fmt.Errorf("the server's settings (environment and ./.env): %w", err)
+		return exitFailed, fmt.Errorf("the server's settings (environment and ./.env): %w", err)
 	}
 	target := rewrite.DefaultTarget(cfg.Host, cfg.Port)
 	if o.target != "" {
 		if target, err = rewrite.ParseTarget(o.target); err != nil {
-			return false, fmt.Errorf("-target: %w", err)
+			return exitFailed, fmt.Errorf("-target: %w", err)
 		}
 	}
 	dir := o.dir
@@ -111,23 +129,23 @@ func generate(o options, wd, self string, stdout, stderr io.Writer) (bool, error
 	shown := shownDir(wd, dir)
 	app, err := detectApp(dir, shown)
 	if err != nil {
-		return false, err
+		return exitFailed, err
 	}
 	switch err := app.version.Check(); {
 	case errors.Is(err, rewrite.ErrVulnerable) && o.allowVulnerable:
 		fmt.Fprintln(stderr, "nextconfig: warning:", err)
 	case errors.Is(err, rewrite.ErrVulnerable):
-		return false, fmt.Errorf("%w; upgrade next, or pass -allow-vulnerable-next", err)
+		return exitFailed, fmt.Errorf("%w; upgrade next, or pass -allow-vulnerable-next", err)
 	case err != nil:
-		return false, err
+		return exitFailed, err
 	}
 	root, err := filepath.Rel(dir, wd)
 	if err != nil {
-		return false, fmt.Errorf("-dir: %w", err)
+		return exitFailed, fmt.Errorf("-dir: %w", err)
 	}
 	if o.spawn != "" {
 		if err := checkSpawn(o.spawn, dir, wd, stderr); err != nil {
-			return false, err
+			return exitFailed, err
 		}
 	}
 	s := settings{
@@ -141,24 +159,24 @@ func generate(o options, wd, self string, stdout, stderr io.Writer) (bool, error
 	}
 	p, err := makePlan(app, s)
 	if err != nil {
-		return false, err
+		return exitFailed, err
 	}
 	if o.types != "" {
 		f, err := typesFile(o.types, s.command)
 		if err != nil {
-			return false, err
+			return exitFailed, err
 		}
 		p.files = append(p.files, f)
 	}
 	changes, unchanged, err := pending(app, p, o.writeConfig)
 	if err != nil {
-		return false, err
+		return exitFailed, err
 	}
 
 	preview := o.check || o.dryRun
 	if !preview {
 		if err := apply(app, changes); err != nil {
-			return false, err
+			return exitFailed, err
 		}
 	}
 	printSummary(stdout, app, s)
@@ -171,39 +189,119 @@ func generate(o options, wd, self string, stdout, stderr io.Writer) (bool, error
 	for _, name := range p.wired {
 		fmt.Fprintf(stdout, "%-9s %s (the app's own)\n", "wired", app.show(name))
 	}
-	todo := 0
+	// The app's own files still to wire: mechanical ones -write-config
+	// edits (shown among the changes when it is given), and the others.
+	var mechanical, byHand []string
 	for _, w := range p.wiring {
-		if !(o.writeConfig && w.edit != nil) {
-			printWiring(stdout, app, w)
-			todo++
+		if w.edit != nil {
+			mechanical = append(mechanical, app.show(w.file.name))
+			if o.writeConfig {
+				continue
+			}
+		} else {
+			byHand = append(byHand, app.show(w.file.name))
 		}
+		printWiring(stdout, app, w)
 	}
-	switch {
-	case o.check && len(changes)+todo > 0:
-		fmt.Fprintf(stdout, "nextconfig -check: %d file(s) out of date, %d to wire by hand; run %s\n", len(changes), todo, s.command)
-		return false, nil
-	case o.dryRun:
+	if o.check {
+		if len(changes)+len(mechanical)+len(byHand) == 0 {
+			return 0, nil
+		}
+		stale := len(changes)
+		if o.writeConfig {
+			stale -= len(mechanical) // their edits are among the changes
+		}
+		unwired := append(slices.Clip(mechanical), byHand...)
+		status := fmt.Sprintf("%d file(s) out of date, %d not wired yet", stale, len(unwired))
+		if len(unwired) > 0 {
+			status += " (" + strings.Join(unwired, ", ") + ")"
+		}
+		fmt.Fprintf(stdout, "nextconfig -check: %s; %s\n", status, nextSteps(s.command, stale > 0, mechanical, byHand))
+		return exitFailed, nil
+	}
+	if o.writeConfig {
+		mechanical = nil // the run makes those edits
+	}
+	code := 0
+	if len(mechanical)+len(byHand) > 0 {
+		fmt.Fprintf(stdout, "not wired yet: %s\n", nextSteps(s.command, false, mechanical, byHand))
+		code = exitNotWired
+	}
+	if o.dryRun {
 		fmt.Fprintln(stdout, "dry run: nothing written")
 	}
-	return true, nil
+	return code, nil
+}
+
+// nextSteps says what wires the app: run command with -write-config for
+// the mechanical edits (or make them by hand), or without it when only
+// generated files are out of date (regenerate), and make the changes
+// printed above to the files in byHand.
+func nextSteps(command string, regenerate bool, mechanical, byHand []string) string {
+	var steps []string
+	switch {
+	case len(mechanical) > 0:
+		step := "run " + command + " -write-config"
+		alternative := "make the " + plural(len(mechanical), "edit") + " above to " + andList(mechanical)
+		if len(byHand) == 0 {
+			step += ", or " + alternative
+		} else {
+			step += " (or " + alternative + ")"
+		}
+		steps = append(steps, step)
+	case regenerate:
+		steps = append(steps, "run "+command)
+	}
+	if len(byHand) > 0 {
+		steps = append(steps, "make the "+plural(len(byHand), "change")+" above to "+andList(byHand))
+	}
+	return strings.Join(steps, " and ")
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return noun
+	}
+	return noun + "s"
+}
+
+// andList joins names as "a", "a and b", "a, b and c".
+func andList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // printSummary reports what nextconfig found and the rules it wires.
 func printSummary(w io.Writer, app nextApp, s settings) {
-	lang, modules := "JavaScript", "CommonJS"
+	lang := "JavaScript"
 	if app.typeScript {
 		lang = "TypeScript"
 	}
-	if app.esm {
-		modules = "ES modules"
-	}
-	fmt.Fprintf(w, "%s: Next.js %s (%s), %s, %s\n", app.shown, app.version, app.versionFrom, lang, modules)
+	fmt.Fprintf(w, "%s: Next.js %s (%s), %s, %s\n", app.shown, app.version, app.versionFrom, lang, configKind(app))
 	for _, r := range rewrite.Rules(s.socketPath, s.target) {
 		fmt.Fprintf(w, "rewrite %s -> %s\n", r.Source, r.Destination)
 	}
 	if t := rewrite.ProxyTimeout(s.pingInterval, s.pingTimeout); t > 0 {
 		fmt.Fprintf(w, "experimental.proxyTimeout %d ms, for SOCKET_PING_INTERVAL=%s\n", t.Milliseconds(), s.pingInterval)
 	}
+}
+
+// configKind names the app's next.config and, where the name does not
+// tell, how Node loads it: package.json "type" decides for next.config.js
+// only (and so whether withSocketIO is written as .cjs or .mjs);
+// next.config.ts is compiled by Next, and .mjs and .mts are ES modules.
+func configKind(app nextApp) string {
+	switch {
+	case app.config == nil:
+		return "no next.config yet"
+	case app.config.name != "next.config.js":
+		return app.config.name
+	case app.esm:
+		return `next.config.js (ES module: package.json "type": "module")`
+	}
+	return "next.config.js (CommonJS)"
 }
 
 // shownDir names the app's folder for the report and the generated

@@ -137,7 +137,7 @@ func TestCheck(t *testing.T) {
 	if code != 1 || !strings.Contains(stdout, "-const defaultTarget = 'http://127.0.0.1:3001';\n+const defaultTarget = 'http://127.0.0.1:4000';\n") {
 		t.Errorf("-check after the server's port changed: exit %d, want 1 with the new target:\n%s", code, stdout)
 	}
-	if !strings.HasSuffix(stdout, "nextconfig -check: 1 file(s) out of date, 0 to wire by hand; run go run ./nextconfig -dir web\n") {
+	if !strings.HasSuffix(stdout, "nextconfig -check: 1 file(s) out of date, 0 not wired yet; run go run ./nextconfig -dir web\n") {
 		t.Errorf("-check's last line:\n%s", stdout)
 	}
 }
@@ -163,7 +163,9 @@ func TestNeverClobber(t *testing.T) {
 		"web/next.config.mjs":    "const c = { reactStrictMode: true };\nexport default process.env.X ? c : {};\n",
 	}
 	root := newApp(t, with(next16(), own))
-	mustRun(t, root, "-write-config", "-spawn", "bin/sockside")
+	if code, stdout, stderr := runIn(root, "-write-config", "-spawn", "bin/sockside"); code != exitNotWired {
+		t.Fatalf("exit %d, want %d (not wired yet):\n%s%s", code, exitNotWired, stdout, stderr)
+	}
 	after := snapshot(t, filepath.Join(root, "web"))
 	for name, data := range own {
 		if after[strings.TrimPrefix(name, "web/")] != data {
@@ -248,23 +250,39 @@ func TestDetectApp(t *testing.T) {
 
 func TestWrapExport(t *testing.T) {
 	esm, cjs, ts := pluginFor("next.config.mjs", false), pluginFor("next.config.js", false), pluginFor("next.config.ts", false)
+	export := func(expr, end string) string {
+		return targetComment + "\nexport default " + wrapCall(expr) + end
+	}
 	for _, tc := range []struct {
 		name    string
 		p       plugin
 		in, out string // out "" when the change is not mechanical
 	}{
-		{"create-next-app", esm,
-			"/** @type {import('next').NextConfig} */\nconst nextConfig = {};\n\nexport default nextConfig;\n",
-			"import { withSocketIO } from './with-socket-io.mjs';\n\n/** @type {import('next').NextConfig} */\nconst nextConfig = {};\n\nexport default withSocketIO(nextConfig);\n"},
+		{"create-next-app JavaScript", esm,
+			"/** @type {import('next').NextConfig} */\nconst nextConfig = {\n  /* config options here */\n};\n\nexport default nextConfig;\n",
+			"import { withSocketIO } from './with-socket-io.mjs';\n\n/** @type {import('next').NextConfig} */\nconst nextConfig = {\n  /* config options here */\n};\n\n" + export("nextConfig", ";") + "\n"},
+		{"create-next-app TypeScript: double quotes", ts,
+			"import type { NextConfig } from \"next\";\n\nconst nextConfig: NextConfig = {\n  /* config options here */\n};\n\nexport default nextConfig;\n",
+			"import type { NextConfig } from \"next\";\nimport { withSocketIO } from \"./with-socket-io\";\n\nconst nextConfig: NextConfig = {\n  /* config options here */\n};\n\n" + export("nextConfig", ";") + "\n"},
 		{"after the imports", ts,
-			"import type { NextConfig } from \"next\";\nimport withMDX from '@next/mdx';\n\nconst nextConfig: NextConfig = {};\n\nexport default withMDX()(nextConfig)\n",
-			"import type { NextConfig } from \"next\";\nimport withMDX from '@next/mdx';\nimport { withSocketIO } from './with-socket-io';\n\nconst nextConfig: NextConfig = {};\n\nexport default withSocketIO(withMDX()(nextConfig));\n"},
+			"import type { NextConfig } from 'next';\nimport withMDX from '@next/mdx';\n\nconst nextConfig: NextConfig = {};\n\nexport default withMDX()(nextConfig);\n",
+			"import type { NextConfig } from 'next';\nimport withMDX from '@next/mdx';\nimport { withSocketIO } from './with-socket-io';\n\nconst nextConfig: NextConfig = {};\n\n" + export("withMDX()(nextConfig)", ";") + "\n"},
+		{"most imports' quote", ts,
+			"import type { NextConfig } from \"next\";\nimport withMDX from \"@next/mdx\";\nimport x from 'x';\nexport default withMDX()(x);\n",
+			"import type { NextConfig } from \"next\";\nimport withMDX from \"@next/mdx\";\nimport x from 'x';\nimport { withSocketIO } from \"./with-socket-io\";\n" + export("withMDX()(x)", ";") + "\n"},
+		{"without semicolons", ts,
+			"import type { NextConfig } from \"next\"\n\nconst nextConfig: NextConfig = {}\n\nexport default nextConfig\n",
+			"import type { NextConfig } from \"next\"\nimport { withSocketIO } from \"./with-socket-io\"\n\nconst nextConfig: NextConfig = {}\n\n" + export("nextConfig", "") + "\n"},
+		{"no imports: the strings' quote and the export's semicolon", esm,
+			"const nextConfig = { basePath: \"/app\", env: { A: \"it's\" } }\nexport default nextConfig\n",
+			"import { withSocketIO } from \"./with-socket-io.mjs\"\n\nconst nextConfig = { basePath: \"/app\", env: { A: \"it's\" } }\n" + export("nextConfig", "") + "\n"},
 		{"directives stay first", cjs,
 			"'use strict';\n// ignored\nmodule.exports = config;",
-			"'use strict';\nconst { withSocketIO } = require('./with-socket-io.cjs');\n\n// ignored\nmodule.exports = withSocketIO(config);"},
+			"'use strict';\nconst { withSocketIO } = require('./with-socket-io.cjs');\n\n// ignored\n" + targetComment + "\nmodule.exports = " + wrapCall("config") + ";"},
 		{"CRLF", cjs,
-			"const a = require('a');\r\nmodule.exports = a.config;\r\n",
-			"const a = require('a');\r\nconst { withSocketIO } = require('./with-socket-io.cjs');\r\nmodule.exports = withSocketIO(a.config);\r\n"},
+			"const a = require(\"a\");\r\nmodule.exports = a.config;\r\n",
+			"const a = require(\"a\");\r\nconst { withSocketIO } = require(\"./with-socket-io.cjs\");\r\n" +
+				strings.ReplaceAll(targetComment, "\n", "\r\n") + "\r\nmodule.exports = " + wrapCall("a.config") + ";\r\n"},
 		{"object literal", esm, "export default {\n  reactStrictMode: true,\n};\n", ""},
 		{"satisfies", ts, "export default nextConfig satisfies NextConfig;\n", ""},
 		{"arguments with strings", esm, "export default withPWA({ dest: 'public' })(nextConfig);\n", ""},
@@ -277,7 +295,22 @@ func TestWrapExport(t *testing.T) {
 			if ok != (tc.out != "") || string(got) != tc.out {
 				t.Errorf("wrapExport = %v:\n%s\nwant:\n%s", ok, got, tc.out)
 			}
+			if ok && !tc.p.wired(got) {
+				t.Errorf("the wrapped config does not count as wired:\n%s", got)
+			}
 		})
+	}
+}
+
+// TestConfigWiringByHand: an export -write-config cannot wrap gets the
+// lines to write, in the file's quote style, reading SOCKET_INTERNAL_URL.
+func TestConfigWiringByHand(t *testing.T) {
+	w := configWiring(appFile{name: "next.config.mjs", data: []byte("import a from \"a\";\nexport default {\n  ...a,\n};\n")}, pluginFor("next.config.mjs", false))
+	want := "import withSocketIO and wrap the exported config in it, like this:\n" +
+		"  import { withSocketIO } from \"./with-socket-io.mjs\";\n" +
+		"  export default withSocketIO(nextConfig, { target: process.env.SOCKET_INTERNAL_URL || undefined });"
+	if w.edit != nil || w.howto != want {
+		t.Errorf("configWiring: edit %q, howto:\n%s\nwant:\n%s", w.edit, w.howto, want)
 	}
 }
 
@@ -436,8 +469,9 @@ func TestSelfCommand(t *testing.T) {
 	}
 }
 
-// TestDevOrigins: a created next.config sets allowedDevOrigins only for the
-// Next releases that read it; older ones warn about an unknown key.
+// TestDevOrigins: withSocketIO adds to allowedDevOrigins only for the Next
+// releases that read it (older ones warn about an unknown key); the
+// next.config created for the app leaves it to withSocketIO.
 func TestDevOrigins(t *testing.T) {
 	for version, want := range map[string]bool{
 		"14.2.29": false, "14.2.30": true, "14.2.35": true,
@@ -455,9 +489,89 @@ func TestDevOrigins(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		config := p.files[1]
-		if config.name != "next.config.mjs" || contains(config.data, "allowedDevOrigins") != want {
-			t.Errorf("Next %s: %s sets allowedDevOrigins: %v, want %v", version, config.name, !want, want)
+		plugin, config := p.files[0], p.files[1]
+		if plugin.name != "with-socket-io.mjs" || contains(plugin.data, "allowedDevOrigins: [") != want {
+			t.Errorf("Next %s: %s sets allowedDevOrigins: %v, want %v", version, plugin.name, !want, want)
+		}
+		if config.name != "next.config.mjs" || contains(config.data, "allowedDevOrigins") {
+			t.Errorf("Next %s: %s sets allowedDevOrigins itself", version, config.name)
 		}
 	}
+}
+
+// TestConfigKind: the report names the next.config and, for
+// next.config.js, the module kind package.json gives it.
+func TestConfigKind(t *testing.T) {
+	for _, tc := range []struct {
+		config string
+		esm    bool
+		want   string
+	}{
+		{"", false, "no next.config yet"},
+		{"next.config.ts", false, "next.config.ts"},
+		{"next.config.ts", true, "next.config.ts"},
+		{"next.config.mjs", false, "next.config.mjs"},
+		{"next.config.mts", false, "next.config.mts"},
+		{"next.config.js", false, "next.config.js (CommonJS)"},
+		{"next.config.js", true, `next.config.js (ES module: package.json "type": "module")`},
+	} {
+		app := nextApp{esm: tc.esm}
+		if tc.config != "" {
+			app.config = &appFile{name: tc.config}
+		}
+		if got := configKind(app); got != tc.want {
+			t.Errorf("configKind(%s, esm %v) = %q, want %q", tc.config, tc.esm, got, tc.want)
+		}
+	}
+}
+
+// TestNotWired: a run that leaves a to-do exits 3 with a last line naming
+// what to do (the command with -write-config for the mechanical edit);
+// -check exits 1 with the same advice; -dry-run exits as the run would.
+func TestNotWired(t *testing.T) {
+	const freshConfig = "import type { NextConfig } from \"next\";\n\nconst nextConfig: NextConfig = {\n  /* config options here */\n};\n\nexport default nextConfig;\n"
+	app := with(next16(), map[string]string{"web/tsconfig.json": "{}", "web/next.config.ts": freshConfig})
+	ownProxy := with(app, map[string]string{"web/proxy.ts": "export function proxy() {}\n"})
+	const writeConfig = "run go run ./nextconfig -dir web -write-config"
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		args  []string
+		code  int
+		last  string // the output's last line
+	}{
+		{"plain", app, nil, exitNotWired, "not wired yet: " + writeConfig + ", or make the edit above to web/next.config.ts"},
+		{"-dry-run", app, []string{"-dry-run"}, exitNotWired, "dry run: nothing written"},
+		{"-dry-run -write-config", app, []string{"-dry-run", "-write-config"}, 0, "dry run: nothing written"},
+		{"-check", app, []string{"-check"}, exitFailed,
+			"nextconfig -check: 3 file(s) out of date, 1 not wired yet (web/next.config.ts); " + writeConfig + ", or make the edit above to web/next.config.ts"},
+		{"-check -write-config", app, []string{"-check", "-write-config"}, exitFailed,
+			"nextconfig -check: 3 file(s) out of date, 1 not wired yet (web/next.config.ts); " + writeConfig + ", or make the edit above to web/next.config.ts"},
+		{"-write-config", app, []string{"-write-config"}, 0, "updated   web/next.config.ts"},
+		{"own proxy", ownProxy, nil, exitNotWired,
+			"not wired yet: " + writeConfig + " (or make the edit above to web/next.config.ts) and make the change above to web/proxy.ts"},
+		{"own proxy, -write-config", ownProxy, []string{"-write-config"}, exitNotWired, "not wired yet: make the change above to web/proxy.ts"},
+		{"own proxy, -check", ownProxy, []string{"-check"}, exitFailed,
+			"nextconfig -check: 2 file(s) out of date, 2 not wired yet (web/next.config.ts, web/proxy.ts); " + writeConfig +
+				" (or make the edit above to web/next.config.ts) and make the change above to web/proxy.ts"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := newApp(t, tc.files)
+			code, stdout, stderr := runIn(root, tc.args...)
+			lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+			if code != tc.code || lines[len(lines)-1] != tc.last || stderr != "" {
+				t.Errorf("exit %d, want %d; last line:\n%s\nwant:\n%s\n%s%s", code, tc.code, lines[len(lines)-1], tc.last, stdout, stderr)
+			}
+		})
+	}
+
+	// Wired by hand as the to-do says: the run and -check pass.
+	root := newApp(t, app)
+	if code, stdout, _ := runIn(root); code != exitNotWired {
+		t.Fatalf("exit %d, want %d:\n%s", code, exitNotWired, stdout)
+	}
+	edit, _ := wrapExport([]byte(freshConfig), pluginFor("next.config.ts", false))
+	writeFile(t, filepath.Join(root, "web", "next.config.ts"), string(edit))
+	mustRun(t, root)
+	mustRun(t, root, "-check")
 }

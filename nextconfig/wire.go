@@ -32,12 +32,23 @@ func pluginFor(configName string, esm bool) plugin {
 	return plugin{name: pluginBase + ".mjs", specifier: "./" + pluginBase + ".mjs"}
 }
 
-// importLine is next.config's import of withSocketIO.
+// importLine is next.config's import of withSocketIO, in the generated
+// files' style: single quotes and a semicolon.
 func (p plugin) importLine() string {
+	return p.importLineIn(style{quote: '\'', semicolon: true})
+}
+
+// importLineIn is next.config's import of withSocketIO in a file's style.
+func (p plugin) importLineIn(st style) string {
+	spec := string(st.quote) + p.specifier + string(st.quote) // a plain path: nothing to escape
+	line := "import { withSocketIO } from " + spec
 	if p.cjs {
-		return "const { withSocketIO } = require(" + jsString(p.specifier) + ");"
+		line = "const { withSocketIO } = require(" + spec + ")"
 	}
-	return "import { withSocketIO } from " + jsString(p.specifier) + ";"
+	if st.semicolon {
+		line += ";"
+	}
+	return line
 }
 
 // exportPrefix is how next.config exports its config.
@@ -60,8 +71,72 @@ func configWiring(config appFile, p plugin) wiring {
 	if edit, ok := wrapExport(config.data, p); ok {
 		return wiring{file: config, edit: edit, howto: "wrap its export in withSocketIO; -write-config makes this change:"}
 	}
+	st := styleOf(strings.SplitAfter(string(config.data), "\n"), p)
+	st.semicolon = true
 	return wiring{file: config, howto: "import withSocketIO and wrap the exported config in it, like this:\n" +
-		indent(p.importLine()+"\n"+p.exportPrefix()+"withSocketIO(nextConfig);")}
+		indent(p.importLineIn(st)+"\n"+p.exportPrefix()+wrapCall("nextConfig")+";")}
+}
+
+// targetComment explains wrapCall's target where next.config calls it.
+const targetComment = "// Where Next reaches the sockside server: SOCKET_INTERNAL_URL (in docker, the\n" +
+	"// server's service), else the target nextconfig generated. Rewrites are baked\n" +
+	"// into the build, so it is read by `next build` (and by `next dev`); an empty\n" +
+	"// value counts as unset."
+
+// wrapCall is how next.config calls withSocketIO on its config expr, in the
+// config nextconfig creates and in the edit -write-config makes alike: the
+// target is SOCKET_INTERNAL_URL when it is set, else the generated one.
+func wrapCall(expr string) string {
+	return "withSocketIO(" + expr + ", { target: process.env.SOCKET_INTERNAL_URL || undefined })"
+}
+
+// style is how a file writes its imports: the quote around the module
+// name and whether the statement ends in a semicolon.
+type style struct {
+	quote     byte
+	semicolon bool
+}
+
+// quoted matches a one-line string literal, to count a file's quotes.
+var quoted = regexp.MustCompile(`'[^'\n]*'|"[^"\n]*"`)
+
+// styleOf is the style of the file's imports (requires for CommonJS): the
+// quote most of them use, and the last one's semicolon. A file without any
+// gets the quote of most of its one-line strings, and a semicolon; ties go
+// to single quotes, the generated files' own.
+func styleOf(lines []string, p plugin) style {
+	imports := esmImport
+	if p.cjs {
+		imports = cjsRequire
+	}
+	st := style{quote: '\'', semicolon: true}
+	single, double := 0, 0
+	for _, line := range lines {
+		text := strings.TrimSpace(line)
+		if !imports.MatchString(text) {
+			continue
+		}
+		// The module name's closing quote is the line's last one.
+		if strings.LastIndexByte(text, '"') > strings.LastIndexByte(text, '\'') {
+			double++
+		} else {
+			single++
+		}
+		st.semicolon = strings.HasSuffix(text, ";")
+	}
+	if single == double {
+		for _, s := range quoted.FindAllString(strings.Join(lines, ""), -1) {
+			if s[0] == '"' {
+				double++
+			} else {
+				single++
+			}
+		}
+	}
+	if double > single {
+		st.quote = '"'
+	}
+	return st
 }
 
 var (
@@ -78,16 +153,23 @@ var (
 )
 
 // wrapExport returns next.config with its export wrapped in withSocketIO
-// and the plugin imported, when that is mechanical and safe: exactly one
-// one-line export of a wrappable expression. The import goes after the
-// last one-line import (or require), else at the top, after a directive.
+// (wrapCall, with targetComment above it) and the plugin imported, when
+// that is mechanical and safe: exactly one one-line export of a wrappable
+// expression. The import goes after the last one-line import (or
+// require), else at the top, after a directive, in the file's style
+// (styleOf); the export keeps its semicolon, or its lack of one.
 func wrapExport(src []byte, p plugin) ([]byte, bool) {
 	export, imports := esmExport, esmImport
 	if p.cjs {
 		export, imports = cjsExport, cjsRequire
 	}
+	eol := "\n"
+	if bytes.Contains(src, []byte("\r\n")) {
+		eol = "\r\n"
+	}
 	lines := strings.SplitAfter(string(src), "\n")
-	at, insert := -1, 0
+	st := styleOf(lines, p) // before the edit, whose comment has quotes of its own
+	at, insert, hasImports, exportSemicolon := -1, 0, false, false
 	for i, line := range lines {
 		text := strings.TrimRight(line, "\r\n")
 		if m := export.FindStringSubmatch(text); m != nil {
@@ -95,20 +177,25 @@ func wrapExport(src []byte, p plugin) ([]byte, bool) {
 				return nil, false
 			}
 			at = i
-			lines[i] = m[1] + "withSocketIO(" + m[2] + ");" + line[len(text):]
+			end := ""
+			if exportSemicolon = strings.HasSuffix(strings.TrimSpace(text), ";"); exportSemicolon {
+				end = ";"
+			}
+			lines[i] = strings.ReplaceAll(targetComment, "\n", eol) + eol + m[1] + wrapCall(m[2]) + end + line[len(text):]
 		}
-		if imports.MatchString(text) || i == insert && directive.MatchString(text) {
+		if imports.MatchString(text) {
+			insert, hasImports = i+1, true
+		} else if i == insert && directive.MatchString(text) {
 			insert = i + 1
 		}
 	}
 	if at < 0 {
 		return nil, false
 	}
-	eol := "\n"
-	if bytes.Contains(src, []byte("\r\n")) {
-		eol = "\r\n"
+	if !hasImports {
+		st.semicolon = exportSemicolon
 	}
-	added := p.importLine() + eol
+	added := p.importLineIn(st) + eol
 	amongImports := insert > 0 && imports.MatchString(strings.TrimSpace(lines[insert-1]))
 	if !amongImports && insert < len(lines) && strings.TrimSpace(lines[insert]) != "" {
 		added += eol // set apart from the code that follows

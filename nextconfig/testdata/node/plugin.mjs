@@ -16,6 +16,7 @@ const configs = {
   groups: { rewrites: async () => ({ beforeFiles: own, fallback: own }) },
   syncFunction: { rewrites: () => own },
   merged: { trailingSlash: true, env: { A: 'b' }, experimental: { proxyTimeout: 120000, other: true } },
+  devOrigins: { allowedDevOrigins: ['dev.example', 'localhost'] },
 };
 
 const out = {};
@@ -25,6 +26,7 @@ for (const [name, config] of Object.entries(configs)) {
     skipTrailingSlashRedirect: wrapped.skipTrailingSlashRedirect,
     env: wrapped.env,
     experimental: wrapped.experimental ?? null,
+    allowedDevOrigins: wrapped.allowedDevOrigins ?? null,
     rewrites: await wrapped.rewrites(),
   };
 }

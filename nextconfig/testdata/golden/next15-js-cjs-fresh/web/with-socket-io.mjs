@@ -17,6 +17,10 @@ const socketPath = '/socket.io/';
 const socketSources = ['/socket.io/', '/socket.io/:path+'];
 // The server's URL: -target, or SOCKET_HOST:SOCKET_PORT from its settings.
 const defaultTarget = 'http://127.0.0.1:3001';
+// next dev serves its own resources (HMR, /_next/) only to the hosts in
+// allowedDevOrigins: without 127.0.0.1, a page opened at http://127.0.0.1:3000
+// never hydrates and never connects.
+const devOrigins = ['127.0.0.1', 'localhost'];
 
 /**
  * withSocketIO returns nextConfig with the socket path rewritten to the
@@ -25,6 +29,8 @@ const defaultTarget = 'http://127.0.0.1:3001';
  * async function); a rule of theirs for the socket path is an error.
  * nextConfig may also be the function of the phase that next.config
  * exports; the result is then such a function too.
+ * For next dev, allowedDevOrigins gets 127.0.0.1 and localhost after the
+ * config's own hosts.
  *
  * @overload
  * @param {NextConfig} [nextConfig]
@@ -60,6 +66,10 @@ export function withSocketIO(nextConfig = {}, options = {}) {
     skipTrailingSlashRedirect: true,
     // Tells socketIOTrailingSlash which way the app's trailing slash goes.
     env: { ...nextConfig.env, SOCKSIDE_TRAILING_SLASH: String(nextConfig.trailingSlash === true) },
+    allowedDevOrigins: [
+      ...(nextConfig.allowedDevOrigins ?? []),
+      ...devOrigins.filter((host) => !nextConfig.allowedDevOrigins?.includes(host)),
+    ],
     async rewrites() {
       const own = typeof ownRewrites === 'function' ? await ownRewrites() : ownRewrites;
       // An array is Next's shorthand for afterFiles.

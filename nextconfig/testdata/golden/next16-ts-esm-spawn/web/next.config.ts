@@ -4,10 +4,7 @@ import type { NextConfig } from 'next';
 import { withSocketIO } from './with-socket-io';
 
 const nextConfig: NextConfig = {
-  // next dev serves its own resources (HMR, /_next/) only to the hosts listed
-  // here: without 127.0.0.1, the page opened at http://127.0.0.1:3000 never
-  // hydrates and never connects.
-  allowedDevOrigins: ['127.0.0.1', 'localhost'],
+  /* config options here */
 };
 
 // Where Next reaches the sockside server: SOCKET_INTERNAL_URL (in docker, the

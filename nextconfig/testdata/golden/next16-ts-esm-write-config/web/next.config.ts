@@ -12,4 +12,8 @@ const nextConfig: NextConfig = {
   },
 };
 
-export default withSocketIO(nextConfig);
+// Where Next reaches the sockside server: SOCKET_INTERNAL_URL (in docker, the
+// server's service), else the target nextconfig generated. Rewrites are baked
+// into the build, so it is read by `next build` (and by `next dev`); an empty
+// value counts as unset.
+export default withSocketIO(nextConfig, { target: process.env.SOCKET_INTERNAL_URL || undefined });
