@@ -10,10 +10,8 @@ const target = process.env.SOCKET_INTERNAL_URL || undefined;
 
 const nextConfig: NextConfig = {
   reactStrictMode: true,
-  // next dev serves its own resources (HMR, /_next/) only to the hosts listed
-  // here: without 127.0.0.1, the demo opened at http://127.0.0.1:3000 never
-  // hydrates and stays at "connecting...".
-  allowedDevOrigins: ['127.0.0.1', 'localhost'],
+  // withSocketIO adds 127.0.0.1 and localhost to allowedDevOrigins: next dev
+  // serves its own resources (HMR, /_next/) only to the hosts listed there.
   async rewrites() {
     // The plain-WebSocket demo (/echo) reaches the server's /ws same-origin.
     // Next's proxy carries the upgrade for an external rewrite like this one.

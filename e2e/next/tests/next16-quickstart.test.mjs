@@ -373,7 +373,7 @@ describe(`README quick start on a fresh Next ${nextVersion(FIXTURE)} app (create
       t.diagnostic(`-check before: ${pending.output.trim().split("\n").pop()}`);
       // Do what it says: the same command with -write-config makes the printed change.
       const diff = diffAfter(out, todo);
-      assert.match(diff, /^\+export default withSocketIO\(nextConfig\);$/m, diff);
+      assert.match(diff, /^\+export default withSocketIO\(nextConfig, \{ target: process\.env\.SOCKET_INTERNAL_URL \|\| undefined \}\);$/m, diff);
       const wrote = await nextconfig(["-write-config"]);
       assert.match(wrote.output, /^updated +next\.config\.ts$/m, wrote.output);
       assert.doesNotMatch(wrote.output, /^to do:/m, wrote.output);
@@ -381,8 +381,8 @@ describe(`README quick start on a fresh Next ${nextVersion(FIXTURE)} app (create
       assert.equal(edited, applyDiff(original, diff), "-write-config wrote the change the to-do printed");
     }
     const config = readFileSync(join(ctx.dir, "next.config.ts"), "utf8");
-    assert.match(config, /^import \{ withSocketIO \} from '\.\/with-socket-io';$/m, config);
-    assert.match(config, /^export default withSocketIO\(nextConfig\);$/m, config);
+    assert.match(config, /^import \{ withSocketIO \} from "\.\/with-socket-io";$/m, config);
+    assert.match(config, /^export default withSocketIO\(nextConfig, \{ target: process\.env\.SOCKET_INTERNAL_URL \|\| undefined \}\);$/m, config);
     assert.ok(!config.startsWith(GENERATED), "next.config.ts stays the app's own");
 
     const check = await nextconfig(["-check"], [0, 1]);
