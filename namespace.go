@@ -14,12 +14,11 @@ import (
 // Namespace is a Socket.IO namespace ("/chat"): its events, connect
 // middleware, hooks and rooms. Clients reach it with io("/chat").
 type Namespace struct {
-	srv *Server
-	n   *sio.Namespace
+	n *sio.Namespace
 }
 
-func newNamespace(srv *Server, n *sio.Namespace) *Namespace {
-	ns := &Namespace{srv: srv, n: n}
+func newNamespace(n *sio.Namespace) *Namespace {
+	ns := &Namespace{n: n}
 	// First of the namespace's hooks, so every other one and every
 	// handler finds the socket's handle.
 	n.OnConnect(func(c *sio.Client) { c.Ext = &Socket{c: c} })

@@ -100,14 +100,14 @@ func (s *Server) Namespace(name string) *Namespace {
 	if len(name) == 0 || name[0] != '/' {
 		panic(fmt.Sprintf("sockside: namespace %q must start with /", name))
 	}
-	return s.public(s.app.SocketIO().NamespaceWith(name, s.wrap(nil)))
+	return public(s.app.SocketIO().NamespaceWith(name, wrap(nil)))
 }
 
 // wrap is the setup that gives a new Socket.IO namespace its public
 // handle, then runs setup on that.
-func (s *Server) wrap(setup func(*Namespace)) func(*sio.Namespace) {
+func wrap(setup func(*Namespace)) func(*sio.Namespace) {
 	return func(sn *sio.Namespace) {
-		n := newNamespace(s, sn)
+		n := newNamespace(sn)
 		sn.Ext = n
 		if setup != nil {
 			setup(n)
@@ -115,7 +115,7 @@ func (s *Server) wrap(setup func(*Namespace)) func(*sio.Namespace) {
 	}
 }
 
-func (s *Server) public(sn *sio.Namespace) *Namespace { return sn.Ext.(*Namespace) }
+func public(sn *sio.Namespace) *Namespace { return sn.Ext.(*Namespace) }
 
 // Lookup returns the namespace name if it is registered.
 func (s *Server) Lookup(name string) (*Namespace, bool) {
@@ -123,14 +123,14 @@ func (s *Server) Lookup(name string) (*Namespace, bool) {
 	if !ok {
 		return nil, false
 	}
-	return s.public(sn), true
+	return public(sn), true
 }
 
 // Namespaces lists the registered namespaces in registration order.
 func (s *Server) Namespaces() []*Namespace {
 	var out []*Namespace
 	for _, sn := range s.app.SocketIO().Namespaces() {
-		out = append(out, s.public(sn))
+		out = append(out, public(sn))
 	}
 	return out
 }
@@ -150,7 +150,7 @@ func (s *Server) Metrics() prometheus.Registerer { return s.app.Metrics().Regist
 func (s *Server) ServeUnregistered(accept func(name string) bool, setup func(*Namespace)) {
 	s.app.SocketIO().SetFallback(func(name string) bool {
 		return len(name) <= maxUnregisteredName && accept(name)
-	}, s.wrap(setup))
+	}, wrap(setup))
 }
 
 // maxUnregisteredName bounds the names ServeUnregistered creates.
