@@ -1,142 +1,40 @@
-// Unit tests of the client layer (lib/socket.ts, compiled to .unit/ by
-// `npm run test:unit`) in Node against the real server binary: status
-// transitions, send's acks, the offline queue's bound, order and timeout,
-// restore hooks before the flush, release.
+// The demo's client layer (lib/socket.ts, compiled to .unit/ by `npm run
+// test:unit`) is the sockside package's, typed with the demo's maps: the
+// same per-tab sockets, against the real server binary. The layer itself is
+// tested in packages/sockside/test.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
+import * as sockside from "sockside/client";
 import { startServer } from "../../e2e/lib/server.mjs";
-import {
-  configureSockets,
-  getSocket,
-  onRestore,
-  retainSocket,
-  send,
-  SendError,
-  statusOf,
-  subscribeStatus,
-} from "../.unit/socket.js";
+import { configureSockets, getSocket, retainSocket, send, statusOf, subscribeStatus } from "../.unit/socket.js";
 
-/** until polls check until it returns true, up to ms. */
-async function until(check, what, ms = 15000) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+let srv;
+let release;
+before(async () => {
+  srv = await startServer({ FEED_INTERVAL: "1h" });
+  configureSockets({ url: srv.url, releaseDelayMs: 50 });
+});
+after(async () => {
+  release?.();
+  getSocket("/chat").disconnect();
+  await srv?.stop();
+});
 
-const seq = (id) => parseInt(id.split("-").pop(), 36);
+test("the wrapper's functions and sockets are the package's", () => {
+  assert.equal(send, sockside.send);
+  assert.equal(statusOf, sockside.statusOf);
+  assert.equal(getSocket("/chat"), sockside.getSocket("/chat"), "one socket per namespace and tab");
+});
 
-describe("client layer", () => {
-  let srv;
-  let port;
-  let release;
-  const chat = () => getSocket("/chat");
-
-  before(async () => {
-    srv = await startServer({ FEED_INTERVAL: "1h" });
-    port = new URL(srv.url).port;
-    configureSockets({ url: srv.url, ackTimeoutMs: 5000, maxQueue: 3, queueTimeoutMs: 60000, releaseDelayMs: 50 });
+test("a demo namespace through the wrapper: connected, and send gets the Go handler's ack", async () => {
+  const chat = getSocket("/chat");
+  const connected = new Promise((resolve) => {
+    const off = subscribeStatus(chat, () => statusOf(chat).state === "connected" && (off(), resolve()));
   });
-  after(async () => {
-    release?.();
-    chat().disconnect();
-    await srv?.stop();
-  });
-
-  test("status: connecting, then connected, upgraded to websocket", async () => {
-    const seen = [];
-    const unsubscribe = subscribeStatus(chat(), () => seen.push({ ...statusOf(chat()) }));
-    assert.equal(statusOf(chat()).state, "connecting");
-    release = retainSocket("/chat");
-    await until(() => statusOf(chat()).transport === "websocket", "websocket");
-    unsubscribe();
-    const s = statusOf(chat());
-    assert.equal(s.state, "connected");
-    assert.equal(s.id, chat().id);
-    assert.equal(s.error, null);
-    assert.equal(s.recovered, false);
-    assert.ok(seen.some((x) => x.state === "connected"), JSON.stringify(seen));
-    assert.ok(seen.every((x) => x.state !== "reconnecting" && x.state !== "offline"), JSON.stringify(seen));
-  });
-
-  test("send resolves with the ack, an ErrorAck included", async () => {
-    const ok = await send(chat(), "join", { room: "unit" });
-    assert.deepEqual(ok, { ok: true, room: "unit", members: 1 });
-    const refused = await send(chat(), "message", { room: "elsewhere", text: "hi" });
-    assert.equal(refused.ok, false);
-    assert.match(refused.error, /join/);
-  });
-
-  test("server gone: reconnecting; sends queue up to the bound; after the restart the restore hooks run, then the queue flushes in order", async () => {
-    const order = [];
-    const removeRestore = onRestore(chat(), async () => {
-      const ack = await chat().timeout(5000).emitWithAck("join", { room: "unit" });
-      order.push(`restore:${ack.ok}`);
-    });
-    await until(() => order.length === 1, "the hook's first run (connected now)");
-    order.length = 0;
-
-    await srv.stop();
-    await until(() => statusOf(chat()).state === "reconnecting", "reconnecting");
-    assert.equal(statusOf(chat()).transport, null);
-
-    const sent = ["m1", "m2", "m3"].map((text) =>
-      send(chat(), "message", { room: "unit", text }).then((ack) => {
-        order.push(text);
-        return ack;
-      }),
-    );
-    assert.equal(statusOf(chat()).queued, 3);
-    await assert.rejects(send(chat(), "message", { room: "unit", text: "m4" }), (err) => {
-      assert.ok(err instanceof SendError);
-      assert.equal(err.code, "queue-full");
-      return true;
-    });
-    await until(() => statusOf(chat()).attempt >= 1, "a reconnection attempt");
-
-    srv = await startServer({ SOCKET_PORT: port, FEED_INTERVAL: "1h" });
-    const acks = await Promise.all(sent);
-    // A new server cannot recover the session: the room came back through
-    // the hook, before the first queued message went out.
-    assert.deepEqual(order, ["restore:true", "m1", "m2", "m3"]);
-    assert.ok(acks.every((a) => a.ok), JSON.stringify(acks));
-    const ids = acks.map((a) => seq(a.id));
-    assert.deepEqual(ids, [...ids].sort((a, b) => a - b), "stamped in queue order");
-    const s = statusOf(chat());
-    assert.equal(s.state, "connected");
-    assert.equal(s.recovered, false);
-    assert.equal(s.queued, 0);
-    assert.equal(s.attempt, 0);
-    removeRestore();
-  });
-
-  test("an emit that waits longer than queueTimeoutMs is rejected", async () => {
-    configureSockets({ queueTimeoutMs: 200 });
-    try {
-      await srv.stop();
-      await until(() => statusOf(chat()).state === "reconnecting", "reconnecting");
-      await assert.rejects(send(chat(), "join", { room: "late" }), (err) => err instanceof SendError && err.code === "queue-timeout");
-      assert.equal(statusOf(chat()).queued, 0);
-    } finally {
-      configureSockets({ queueTimeoutMs: 60000 });
-      srv = await startServer({ SOCKET_PORT: port, FEED_INTERVAL: "1h" });
-    }
-    await until(() => statusOf(chat()).state === "connected", "connected again");
-  });
-
-  test("released: disconnects after the delay; sends are then rejected at once", async () => {
-    release();
-    release = undefined;
-    await until(() => statusOf(chat()).state === "offline", "offline");
-    assert.equal(statusOf(chat()).error, "io client disconnect");
-    await assert.rejects(send(chat(), "join", { room: "x" }), (err) => err instanceof SendError && err.code === "offline");
-
-    // Taken again: a new session, not the old one recovered.
-    const before = statusOf(chat());
-    release = retainSocket("/chat");
-    await until(() => statusOf(chat()).state === "connected", "connected");
-    assert.equal(statusOf(chat()).recovered, false);
-    assert.notEqual(statusOf(chat()).id, before.id);
-  });
+  release = retainSocket("/chat");
+  await connected;
+  assert.deepEqual(await send(chat, "join", { room: "unit" }), { ok: true, room: "unit", members: 1 });
+  const refused = await send(chat, "message", { room: "elsewhere", text: "hi" });
+  assert.equal(refused.ok, false);
+  assert.match(refused.error, /join/);
 });

@@ -1,0 +1,25 @@
+// The event maps of /notes, the demo's hook namespace (app/api/sockside):
+// written by hand, in the shape nextconfig -types generates for the Go
+// namespaces (a hook namespace has no Go declarations to generate from).
+import type { ErrorAck } from './socket-events';
+
+export interface Note {
+  id: string;
+  text: string;
+  from: string;
+  ts: number;
+}
+
+export interface NotesEvents {
+  '/notes': {
+    serverToClient: {
+      'note:added': (note: Note) => void;
+      /** Relayed by the server as the client sent it, never through the app. */
+      typing: (state: { typing: boolean }) => void;
+    };
+    clientToServer: {
+      'note:add': (note: { text: string }, ack: (res: { ok: true; id: string } | ErrorAck) => void) => void;
+      typing: (state: { typing: boolean }) => void;
+    };
+  };
+}
