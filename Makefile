@@ -21,12 +21,16 @@ e2e/node_modules: e2e/package-lock.json
 	cd e2e && npm ci --no-audit --no-fund
 	@touch $@
 
-web/node_modules: web/package-lock.json
+# web/ installs packages/sockside as a packed copy (web/.npmrc: install-links),
+# built by the package's prepare: reinstalled when the package changes.
+SDK_SOURCES := packages/sockside/package.json packages/sockside/package-lock.json packages/sockside/tsconfig.json $(wildcard packages/sockside/src/*.ts)
+
+web/node_modules: web/package-lock.json $(SDK_SOURCES)
 	cd web && npm ci --no-audit --no-fund
 	@touch $@
 
 ## test: everything CI runs
-test: test-go test-e2e test-web test-next fuzz-short
+test: test-go test-e2e test-sdk test-web test-next fuzz-short
 
 # The generated files make test checks; `make generate` rewrites them.
 lint:
@@ -54,6 +58,13 @@ embed-bin:
 
 test-e2e: bin embed-bin e2e/node_modules
 	cd e2e && SOCKSIDE_BIN=$(BIN) SOCKSIDE_EMBED_BIN=$(CURDIR)/bin/embed-example npm test
+
+## test-sdk: install, build and test the npm package (packages/sockside) against the real server:
+## the client layer, the hooks handler (signature vector, end to end), emit, npm pack
+## (after web's install, which builds the package too, so never both at once under make -j)
+.PHONY: test-sdk
+test-sdk: bin web/node_modules
+	cd packages/sockside && npm ci --no-audit --no-fund && SOCKSIDE_BIN=$(BIN) npm test
 
 ## test-web: type-check web/, unit-test its client layer, build it once, and drive it in Chromium against the real server
 .PHONY: test-web chromium
