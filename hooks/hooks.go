@@ -192,7 +192,7 @@ func stateOf(s *sockside.Socket) state {
 func (h *Hooks) connect(namespace string, r *sockside.ConnectRequest) error {
 	hs := r.Handshake
 	req := ConnectRequest{
-		Namespace: namespace, SID: r.SocketID, User: User{ID: r.User.ID, Name: r.User.Name},
+		ID: RequestID(), Namespace: namespace, SID: r.SocketID, User: User{ID: r.User.ID, Name: r.User.Name},
 		Handshake: Handshake{Auth: hs.Auth, Query: firstValues(hs.Query), Headers: forwardedHeaders(hs.Headers), Address: hs.Address, Time: hs.Time.UnixMilli()},
 	}
 	var ans ConnectAnswer
@@ -226,7 +226,7 @@ func (h *Hooks) event(n *sockside.Namespace, s *sockside.Socket, e sockside.Even
 	if slices.Contains(st.Relay, e.Name) {
 		return h.relay(n, s, e)
 	}
-	req := EventRequest{SocketInfo: info(n.Name(), s, st, s.Rooms()), Event: e.Name, Args: encodeBinary(e.Args).([]any), Ack: e.WantsAck}
+	req := EventRequest{ID: RequestID(), SocketInfo: info(n.Name(), s, st, s.Rooms()), Event: e.Name, Args: encodeBinary(e.Args).([]any), Ack: e.WantsAck}
 	var ans EventAnswer
 	if outcome, err := h.call("event", req, nil, &ans); err != nil {
 		h.log.Warn("event hook failed", "namespace", n.Name(), "sid", s.ID(), "event", e.Name, "outcome", outcome, "err", err)
@@ -291,7 +291,7 @@ func (h *Hooks) emit(from *sockside.Namespace, em Emit) error {
 }
 
 func (h *Hooks) disconnect(s *sockside.Socket, reason string, rooms []string) {
-	req := DisconnectRequest{SocketInfo: info(s.Namespace(), s, stateOf(s), rooms), Reason: reason}
+	req := DisconnectRequest{ID: RequestID(), SocketInfo: info(s.Namespace(), s, stateOf(s), rooms), Reason: reason}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {

@@ -179,6 +179,9 @@ func TestConnectForwardsTheHandshakeAndTheCookie(t *testing.T) {
 	}
 	defer c.Close()
 	got := a.next("connect")
+	if id, _ := got.body["id"].(string); len(id) != 24 || id == refused.body["id"] {
+		t.Errorf("request ids %v and %v, want two different 24-character ids", refused.body["id"], got.body["id"])
+	}
 	hs := got.body["handshake"].(map[string]any)
 	headers := hs["headers"].(map[string]any)
 	if got.body["sid"] != c.SID || js(hs["auth"]) != `{"token":"t"}` || hs["query"].(map[string]any)["EIO"] != "4" ||

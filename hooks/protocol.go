@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -64,6 +65,16 @@ func Verify(secret []byte, timestamp, signature string, body []byte, now time.Ti
 	return nil
 }
 
+// RequestID returns a new random request id. Every request carries one,
+// so two requests are never the same bytes (two identical events in one
+// second would otherwise share a signature) and a receiver can refuse a
+// replay by remembering the signatures or ids it saw within MaxSkew.
+func RequestID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
+
 // User is a socket's identity as hooks see and set it.
 type User struct {
 	ID   string `json:"id"`
@@ -85,6 +96,7 @@ type Handshake struct {
 // ConnectRequest is the body of the connect hook, sent once per socket per
 // namespace before the client is told it is connected.
 type ConnectRequest struct {
+	ID        string    `json:"id"` // unique per request (see RequestID)
 	Namespace string    `json:"namespace"`
 	SID       string    `json:"sid"`
 	User      User      `json:"user"` // the server's own idea (JWT or anonymous), which the answer may replace
@@ -117,6 +129,7 @@ type SocketInfo struct {
 // EventRequest is the body of the event hook: one client event, a socket's
 // events one at a time, in the order they came.
 type EventRequest struct {
+	ID string `json:"id"` // unique per request (see RequestID)
 	SocketInfo
 	Event string `json:"event"`
 	Args  []any  `json:"args"`
@@ -150,6 +163,7 @@ type Emit struct {
 // after a socket has left, with Socket.IO's reason ("transport close",
 // "client namespace disconnect", ...).
 type DisconnectRequest struct {
+	ID string `json:"id"` // unique per request (see RequestID)
 	SocketInfo
 	Reason string `json:"reason"`
 }
