@@ -1,7 +1,6 @@
 package sockside_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,29 +17,10 @@ import (
 	"github.com/sockside/sockside/internal/siotest"
 )
 
-// syncBuffer is a log sink the server's goroutines may write to while a
-// test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type testServer struct {
 	*sockside.Server
 	url  string
-	logs *syncBuffer
+	logs *siotest.Logs
 }
 
 // newServer builds a server with the default config changed by mutate,
@@ -52,7 +32,7 @@ func newServer(t *testing.T, mutate func(*config.Config), register func(*socksid
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	logs := &syncBuffer{}
+	logs := &siotest.Logs{}
 	srv, err := sockside.New(cfg, sockside.WithLogger(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package cluster_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -29,6 +28,7 @@ import (
 	"github.com/sockside/sockside/internal/engineio"
 	"github.com/sockside/sockside/internal/metrics"
 	"github.com/sockside/sockside/internal/sio"
+	"github.com/sockside/sockside/internal/siotest"
 )
 
 // sharedRedis is the Redis the functional tests use, each with its own prefix.
@@ -82,32 +82,15 @@ type node struct {
 	cluster *cluster.Cluster // nil for a bare library adapter
 	metrics *metrics.Metrics
 	ts      *httptest.Server
-	logs    *syncBuffer
+	logs    *siotest.Logs
 	stop    func()
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // startNode starts a node with the cluster built from cfg, or, when ctor is
 // not nil, with that adapter constructor (the bare library, for controls).
 func startNode(t *testing.T, cfg config.Config, ctor socket.AdapterConstructor) *node {
 	t.Helper()
-	n := &node{t: t, metrics: metrics.New(), logs: &syncBuffer{}}
+	n := &node{t: t, metrics: metrics.New(), logs: &siotest.Logs{}}
 	log := slog.New(slog.NewTextHandler(n.logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if ctor == nil {
 		cl, err := cluster.New(cfg, cluster.Options{Logger: log, Metrics: n.metrics})
