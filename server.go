@@ -117,9 +117,11 @@ func wrap(setup func(*Namespace)) func(*sio.Namespace) {
 
 func public(sn *sio.Namespace) *Namespace { return sn.Ext.(*Namespace) }
 
-// Lookup returns the namespace name if it is registered.
+// Lookup returns the namespace name if it is registered, or if
+// ServeUnregistered serves it (creating it now when no client has asked for
+// it yet).
 func (s *Server) Lookup(name string) (*Namespace, bool) {
-	sn, ok := s.app.SocketIO().Lookup(name)
+	sn, ok := s.app.SocketIO().Resolve(name)
 	if !ok {
 		return nil, false
 	}

@@ -528,6 +528,20 @@ func TestServeUnregistered(t *testing.T) {
 	if _, ok := ts.Lookup("/room-1"); !ok {
 		t.Error("/room-1 is not registered after its first connect")
 	}
+	// Lookup creates an accepted name nobody connected to yet (an emit to it
+	// must reach other nodes), and refuses what accept refuses.
+	n, ok := ts.Lookup("/room-2")
+	if !ok || n.Name() != "/room-2" {
+		t.Fatalf("Lookup(/room-2) = %v, %v before any connect", n, ok)
+	}
+	if _, ok := ts.Lookup("/other"); ok {
+		t.Error("Lookup(/other) created a namespace accept refuses")
+	}
+	c := siotest.Connect(t, ts.url, "/room-2", nil)
+	var got string
+	if err := c.Call(&got, "who"); err != nil || got != "fallback /room-2" {
+		t.Errorf("/room-2 after Lookup: who = %q, %v", got, err)
+	}
 }
 
 // ask is siotest.Ask with the ack type these tests use.

@@ -219,11 +219,11 @@ func (a *App) statsAuthorizer() func(*http.Request) bool {
 	}
 }
 
-// emitTarget lets the emit API reach the registered namespaces.
+// emitTarget lets the emit API reach the namespaces the server serves.
 type emitTarget struct{ srv *sio.Server }
 
 func (t emitTarget) Emit(namespace, room, event string, args ...any) error {
-	n, ok := t.srv.Lookup(namespace)
+	n, ok := t.srv.Resolve(namespace)
 	if !ok {
 		return emitapi.ErrUnknownNamespace
 	}

@@ -99,40 +99,57 @@ func (s *Server) NamespaceWith(name string, setup func(*Namespace)) *Namespace {
 // clients asking for made-up names cannot grow the server without bound.
 const MaxFallbackNamespaces = 1000
 
+// fallback creates the namespaces SetFallback serves. Lock order: fallback.mu
+// before Server.mu (NamespaceWith), never the other way.
+type fallback struct {
+	mu      sync.Mutex // one creation at a time, so setup never races a connect
+	accept  func(name string) bool
+	setup   func(*Namespace)
+	created int
+}
+
 // SetFallback serves namespaces nobody registered: when a client asks for
-// one and accept(name) agrees, it is created with setup (once; it stays
-// registered) and the client joins it. At most MaxFallbackNamespaces are
+// one (or Resolve is called for it) and accept(name) agrees, it is created
+// with setup (once; it stays registered). At most MaxFallbackNamespaces are
 // created. "/" exists from the start, so it is created here and now when
 // accept takes it: call SetFallback after registering the others.
 func (s *Server) SetFallback(accept func(name string) bool, setup func(*Namespace)) {
-	var (
-		mu      sync.Mutex // one creation at a time, so setup never races a connect
-		created int
-	)
+	s.fallback.mu.Lock()
+	s.fallback.accept, s.fallback.setup = accept, setup
+	s.fallback.mu.Unlock()
 	match := func(name string, _ map[string]any, next func(error, bool)) {
-		mu.Lock()
-		defer mu.Unlock()
-		if _, ok := s.Lookup(name); ok {
-			next(nil, true)
-			return
-		}
-		if !accept(name) {
-			next(nil, false)
-			return
-		}
-		if created >= MaxFallbackNamespaces {
-			s.log.Warn("namespace refused: too many created for unknown names", "namespace", name, "limit", MaxFallbackNamespaces)
-			next(nil, false)
-			return
-		}
-		created++
-		s.NamespaceWith(name, setup)
-		next(nil, true)
+		_, ok := s.Resolve(name)
+		next(nil, ok)
 	}
 	if _, ok := s.Lookup("/"); !ok && accept("/") {
 		s.NamespaceWith("/", setup)
 	}
 	s.IO.Of(socket.ParentNspNameMatchFn(&match), nil)
+}
+
+// Resolve returns the namespace name is served by: a registered one, or one
+// the fallback accepts, created now if it does not exist yet (so that an
+// emit reaches a fallback namespace's sockets on other nodes before any
+// socket connected to it here).
+func (s *Server) Resolve(name string) (*Namespace, bool) {
+	if n, ok := s.Lookup(name); ok {
+		return n, true
+	}
+	f := &s.fallback
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n, ok := s.Lookup(name); ok {
+		return n, true
+	}
+	if f.accept == nil || !f.accept(name) {
+		return nil, false
+	}
+	if f.created >= MaxFallbackNamespaces {
+		s.log.Warn("namespace refused: too many created for unknown names", "namespace", name, "limit", MaxFallbackNamespaces)
+		return nil, false
+	}
+	f.created++
+	return s.NamespaceWith(name, f.setup), true
 }
 
 // Name is the namespace's name, e.g. "/chat".

@@ -64,6 +64,8 @@ type Server struct {
 	mu         sync.Mutex
 	namespaces map[string]*Namespace
 	order      []*Namespace
+
+	fallback fallback // namespaces nobody registered (SetFallback)
 }
 
 // New builds the server; call Namespace to add namespaces before serving.
