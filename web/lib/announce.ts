@@ -1,6 +1,6 @@
 // Server-only: a chat message from the Next back end, pushed through the
 // emit API. Used by the chat page's server action and by POST /api/notify.
-import { authSecret, currentToken, verifyToken } from './auth';
+import { currentUser } from './auth';
 import { notifyRoom } from './sockside';
 
 export type AnnounceResult = { ok: true } | { ok: false; status: number; error: string };
@@ -17,12 +17,9 @@ export async function announce(room: unknown, text: unknown): Promise<AnnounceRe
     return { ok: false, status: 400, error: 'text must be 1-1000 characters' };
   }
   let from = 'server';
-  const secret = authSecret();
-  if (secret) {
-    const user = verifyToken(secret, await currentToken());
-    if (!user) return { ok: false, status: 401, error: 'sign in first' };
-    from = `server (for ${user.name})`;
-  }
+  const user = await currentUser();
+  if (user === null) return { ok: false, status: 401, error: 'sign in first' };
+  if (user) from = `server (for ${user.name})`;
   const res = await notifyRoom(room, text.trim(), from);
   return res.ok ? { ok: true } : { ok: false, status: res.status, error: res.error };
 }

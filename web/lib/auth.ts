@@ -1,6 +1,15 @@
-// Server-only: the HS256 tokens the Go server verifies (SOCKET_AUTH_SECRET,
-// shared by both). node:crypto's HMAC is all HS256 needs, so no JWT library.
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+// Server-only: the demo's sign-in, by next-auth (Credentials provider, JWT
+// sessions). Its session cookie is also the token the Go server verifies:
+// next-auth's jwt.encode/decode are replaced by a plain HS256 JWT {sub,
+// name, exp} (jose) signed with SOCKET_AUTH_SECRET, and the cookie is named
+// as the server's SOCKET_AUTH_COOKIE, so one sign-in authenticates the Go
+// namespaces (the handshake carries the cookie through the rewrite) and the
+// hook namespaces (getServerSession in the connect hook reads it).
+import { randomUUID } from 'node:crypto';
+import { jwtVerify, SignJWT } from 'jose';
+import type { NextAuthOptions } from 'next-auth';
+import { getServerSession } from 'next-auth';
+import CredentialsProvider from 'next-auth/providers/credentials';
 import { cookies } from 'next/headers';
 
 /** The cookie the Go server reads the token from (its SOCKET_AUTH_COOKIE). */
@@ -13,7 +22,6 @@ export const tokenTTLSeconds = 12 * 60 * 60;
 export interface User {
   sub: string;
   name: string;
-  exp: number;
 }
 
 /** authSecret is SOCKET_AUTH_SECRET, or undefined when auth is off. */
@@ -21,35 +29,53 @@ export function authSecret(): string | undefined {
   return process.env.SOCKET_AUTH_SECRET || undefined;
 }
 
-const b64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');
+const key = (secret: string | Buffer) => (typeof secret === 'string' ? new TextEncoder().encode(secret) : new Uint8Array(secret));
 
-/** signToken issues an HS256 JWT {sub, name, exp} for a new session of name. */
-export function signToken(secret: string, name: string, ttlSeconds = tokenTTLSeconds): string {
-  const claims: User = { sub: `user-${randomUUID()}`, name, exp: Math.floor(Date.now() / 1000) + ttlSeconds };
-  const body = `${b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${b64url(JSON.stringify(claims))}`;
-  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
-}
+/** authOptions configures next-auth (app/api/auth/[...nextauth]) and getServerSession. */
+export const authOptions: NextAuthOptions = {
+  secret: authSecret(),
+  session: { strategy: 'jwt', maxAge: tokenTTLSeconds },
+  providers: [
+    CredentialsProvider({
+      name: 'a name',
+      credentials: { name: { label: 'Name', type: 'text' } },
+      // A name is all it takes in this demo; a real app checks a password
+      // or uses an OAuth provider here, and nothing else changes.
+      authorize(credentials) {
+        const name = validName(credentials?.name);
+        return name ? { id: `user-${randomUUID()}`, name } : null;
+      },
+    }),
+  ],
+  jwt: {
+    async encode({ token, secret, maxAge = tokenTTLSeconds }) {
+      const claims = { sub: token?.sub, name: token?.name };
+      return new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setIssuedAt()
+        .setExpirationTime(Math.floor(Date.now() / 1000) + maxAge)
+        .sign(key(secret));
+    },
+    async decode({ token, secret }) {
+      if (!token) return null;
+      try {
+        const { payload } = await jwtVerify(token, key(secret), { algorithms: ['HS256'] });
+        return payload;
+      } catch {
+        return null;
+      }
+    },
+  },
+  cookies: {
+    sessionToken: {
+      name: authCookie,
+      options: { httpOnly: true, sameSite: 'lax', path: '/', secure: process.env.NEXTAUTH_URL?.startsWith('https://') ?? false },
+    },
+  },
+  pages: { signIn: '/signin' },
+};
 
-/** verifyToken returns the claims of a valid, unexpired HS256 token, else null. */
-export function verifyToken(secret: string, token: string | undefined): User | null {
-  const parts = token?.split('.') ?? [];
-  if (parts.length !== 3) return null;
-  const [header, payload, signature] = parts;
-  const want = createHmac('sha256', secret).update(`${header}.${payload}`).digest();
-  const got = Buffer.from(signature, 'base64url');
-  if (got.length !== want.length || !timingSafeEqual(got, want)) return null;
-  try {
-    const h = JSON.parse(Buffer.from(header, 'base64url').toString());
-    const c = JSON.parse(Buffer.from(payload, 'base64url').toString());
-    if (h.alg !== 'HS256' || typeof c.exp !== 'number' || c.exp * 1000 < Date.now()) return null;
-    if (typeof c.name !== 'string' || typeof c.sub !== 'string') return null;
-    return { sub: c.sub, name: c.name, exp: c.exp };
-  } catch {
-    return null;
-  }
-}
-
-/** The request's token from the auth cookie, if any. */
+/** The request's token from the auth cookie, if any (passed on to the server as a bearer token). */
 export async function currentToken(): Promise<string | undefined> {
   return (await cookies()).get(authCookie)?.value;
 }
@@ -59,9 +85,14 @@ export async function currentToken(): Promise<string | undefined> {
  * when auth is off (everyone may pick a name).
  */
 export async function currentUser(): Promise<User | null | undefined> {
-  const secret = authSecret();
-  if (!secret) return undefined;
-  return verifyToken(secret, await currentToken());
+  if (!authSecret()) return undefined;
+  const session = await getServerSession({
+    ...authOptions,
+    callbacks: { session: ({ session, token }) => ({ ...session, sub: token.sub }) },
+  });
+  const { sub } = (session ?? {}) as { sub?: string };
+  const name = session?.user?.name;
+  return sub && name ? { sub, name } : null;
 }
 
 /** validName trims a display name and checks it (1-32 characters). */

@@ -1,12 +1,13 @@
 import type { Metadata } from 'next';
 import { authSecret, currentUser } from '@/lib/auth';
+import { SignInForm } from './SignInForm';
 
 export const metadata: Metadata = { title: 'Sign in · sockside demo' };
 // Auth is on or off by the server's environment, read per request.
 export const dynamic = 'force-dynamic';
 
-export default async function SignIn({ searchParams }: { searchParams: Promise<{ next?: string; error?: string }> }) {
-  const { next = '/chat', error } = await searchParams;
+export default async function SignIn({ searchParams }: { searchParams: Promise<{ next?: string }> }) {
+  const { next = '/chat' } = await searchParams;
   if (!authSecret()) {
     return (
       <section>
@@ -22,29 +23,17 @@ export default async function SignIn({ searchParams }: { searchParams: Promise<{
   return (
     <section>
       <h1>Sign in</h1>
-      {user && (
-        <form className="panel row" method="post" action="/api/auth/signout">
-          <span data-testid="signed-in-as">
-            Signed in as <b>{user.name}</b>
-          </span>
-          <button type="submit" className="secondary">
-            Sign out
-          </button>
-        </form>
-      )}
-      <form className="panel row" method="post" action="/api/auth/signin">
-        <input type="hidden" name="next" value={next} />
-        <label>
-          Name <input name="name" required maxLength={32} autoFocus placeholder="Ada" />
-        </label>
-        <button type="submit">Sign in</button>
-        {error && <span className="error">{error}</span>}
-      </form>
+      <SignInForm next={safeNext(next)} signedInAs={user?.name ?? null} />
       <p className="muted">
-        A name is all it takes in this demo: the route handler signs an HS256 token {'{sub, name, exp}'} with{' '}
-        <code>SOCKET_AUTH_SECRET</code> and sets it as an httpOnly cookie, which the socket handshake carries to the Go
-        server through the rewrite.
+        A name is all it takes in this demo: next-auth (Credentials provider, JWT sessions) keeps the session in an
+        httpOnly cookie, an HS256 token {'{sub, name, exp}'} signed with <code>SOCKET_AUTH_SECRET</code>. The socket
+        handshake carries it to the Go server through the rewrite, and the hooks read it with getServerSession.
       </p>
     </section>
   );
+}
+
+/** Only local paths: never //host or a scheme (an open redirect). */
+function safeNext(raw: string): string {
+  return raw.startsWith('/') && !raw.startsWith('//') && !raw.includes('\\') ? raw : '/chat';
 }
