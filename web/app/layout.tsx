@@ -10,6 +10,7 @@ export const metadata: Metadata = {
 const pages = [
   ['/chat', 'Chat'],
   ['/feed', 'Feed'],
+  ['/notes', 'Notes'],
   ['/echo', 'Echo'],
   ['/status', 'Status'],
   ['/signin', 'Sign in'],

@@ -19,6 +19,8 @@ export interface NotesEvents {
     };
     clientToServer: {
       'note:add': (note: { text: string }, ack: (res: { ok: true; id: string } | ErrorAck) => void) => void;
+      /** The board so far, oldest first (the app keeps it). */
+      'note:list': (ack: (notes: Note[]) => void) => void;
       typing: (state: { typing: boolean }) => void;
     };
   };

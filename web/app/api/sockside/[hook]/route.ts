@@ -4,29 +4,35 @@
 // and both have the same SOCKET_HOOKS_SECRET (32 bytes or more); the
 // package's createHooksHandler checks every request's signature, time and
 // uniqueness before a handler runs.
-import { randomUUID } from 'node:crypto';
 import { createHooksHandler, HookError } from 'sockside/server';
-import { currentUser } from '@/lib/auth';
+import { currentUser, validName } from '@/lib/auth';
 import type { NotesEvents } from '@/lib/notes-events';
+import { addNote, listNotes, maxNoteLength, validNote } from '@/lib/notes';
 
 export const POST = createHooksHandler<NotesEvents>({
   namespaces: {
     '/notes': {
-      async connect({ accept, refuse }) {
+      async connect({ accept, refuse, handshake }) {
         // The server forwards the browser's Cookie header with the connect
-        // hook, so cookies() (next/headers) reads the sign-in cookie here as
-        // in any route handler.
+        // hook, so next-auth's getServerSession (in currentUser) reads the
+        // session here as in any route handler.
         const user = await currentUser();
-        if (user === null) return refuse('sign in first');
-        accept({ ...(user && { user: { id: user.sub, name: user.name } }), join: ['board'], relay: ['typing'] });
+        if (user === null) return refuse('sign in first', { signIn: '/signin?next=/notes' });
+        // With auth off, the client names itself in the handshake, as in chat.
+        const name = user ? user.name : validName((handshake.auth as { name?: unknown })?.name);
+        if (!name) return refuse('name must be 1-32 characters');
+        accept({ user: { id: user ? user.sub : `guest-${name}`, name }, join: ['board'], relay: ['typing'] });
       },
       events: {
         'note:add'({ args: [note], socket, emit }) {
-          const text = typeof note?.text === 'string' ? note.text.trim() : '';
-          if (!text || [...text].length > 500) throw new HookError('text must be 1-500 characters');
-          const added = { id: `note-${randomUUID()}`, text, from: socket.user.name ?? socket.user.id, ts: Date.now() };
+          const text = validNote(note?.text);
+          if (!text) throw new HookError(`text must be 1-${maxNoteLength} characters`);
+          const added = addNote(text, socket.user.name ?? socket.user.id);
           emit('note:added', [added], { to: 'board' });
           return { ok: true, id: added.id };
+        },
+        'note:list'() {
+          return listNotes();
         },
       },
     },

@@ -1,0 +1,81 @@
+'use client';
+// The /notes board: its namespace is served by the app's own route handlers
+// (app/api/sockside/[hook]), not by Go code. note:list and note:add go
+// through the hooks; typing is relayed by the server without the app.
+import Link from 'next/link';
+import { useCallback, useState } from 'react';
+import { ConnectionBadge } from '@/components/ConnectionBadge';
+import type { Note, NotesEvents } from '@/lib/notes-events';
+import { send, setHandshakeAuth, useEvent, useRestore } from '@/lib/socket';
+import { withEvents } from 'sockside/client';
+import { pinNote } from './actions';
+
+const { useSocket } = withEvents<NotesEvents>();
+
+/** signedInAs: the user's name, null when signed out, undefined when auth is off. */
+export function Notes({ signedInAs }: { signedInAs: string | null | undefined }) {
+  if (signedInAs === undefined) setHandshakeAuth({ name: 'guest' });
+  const { socket, status } = useSocket('/notes');
+  const [notes, setNotes] = useState<Note[]>([]);
+  const [someoneTyping, setSomeoneTyping] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const merge = useCallback((more: Note[]) => setNotes((ns) => [...ns, ...more.filter((m) => !ns.some((n) => n.id === m.id))]), []);
+  useRestore(socket, async () => merge(await socket.timeout(5000).emitWithAck('note:list')), []);
+  useEvent(socket, 'note:added', (n) => merge([n]));
+  useEvent(socket, 'typing', (t) => setSomeoneTyping(t.typing));
+
+  const add = async (form: HTMLFormElement) => {
+    const text = String(new FormData(form).get('text') ?? '');
+    const ack = await send(socket, 'note:add', { text });
+    if (ack.ok) form.reset();
+    setError(ack.ok ? null : ack.error);
+  };
+  const pin = async (form: HTMLFormElement) => {
+    const res = await pinNote(String(new FormData(form).get('text') ?? ''));
+    if (res.ok) form.reset();
+    setError(res.ok ? null : res.error);
+  };
+
+  return (
+    <section>
+      <div className="spread">
+        <h1>Notes</h1>
+        <ConnectionBadge status={status} />
+      </div>
+      {signedInAs === null && (
+        <p className="panel error" data-testid="signin-hint">
+          The board is for signed-in users. <Link href="/signin?next=/notes">Sign in</Link>.
+        </p>
+      )}
+      <form className="panel row" onSubmit={(e) => (e.preventDefault(), add(e.currentTarget))}>
+        <label>
+          Note <input name="text" required maxLength={500} onInput={() => socket.emit('typing', { typing: true })} />
+        </label>
+        <button type="submit">Add</button>
+      </form>
+      <form className="panel row" onSubmit={(e) => (e.preventDefault(), pin(e.currentTarget))}>
+        <label>
+          From the server <input name="text" aria-label="server note" required maxLength={500} />
+        </label>
+        <button type="submit" className="secondary">
+          Pin from server
+        </button>
+      </form>
+      {error && <p className="error" data-testid="notes-error">{error}</p>}
+      {someoneTyping && <p className="muted" data-testid="typing">someone is typing…</p>}
+      <ul className="panel" data-testid="notes">
+        {notes.map((n) => (
+          <li key={n.id} data-testid="note" data-from={n.from}>
+            <b>{n.from}</b>: {n.text}
+          </li>
+        ))}
+      </ul>
+      <p className="muted">
+        This page&apos;s namespace has no Go code: the server signs each connect and event over to the app&apos;s route
+        handler, which reads the next-auth session, keeps the board and answers; the button above is a server action
+        pushing through the emit API.
+      </p>
+    </section>
+  );
+}
