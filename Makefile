@@ -5,10 +5,14 @@ BIN   := $(CURDIR)/bin/sockside
 
 .PHONY: dev server test test-go test-e2e check generate bin
 
-## dev: run the server with the demo namespaces and the demo app (next dev) through Next's rewrite
+## dev: run the server with the demo namespaces and the demo app (next dev) through Next's rewrite,
+## with the hooks of /notes pointed at it (a fresh SOCKET_HOOKS_SECRET for both unless set)
 dev: bin web/node_modules
 	@echo "sockside demo: open http://localhost:3000 (or http://127.0.0.1:3000) once Next says Ready"
-	@trap 'kill 0' EXIT; SOCKET_DEMO=$${SOCKET_DEMO:-on} $(BIN) & (cd web && npm run dev)
+	@trap 'kill 0' EXIT; \
+	  export SOCKET_HOOKS_SECRET=$${SOCKET_HOOKS_SECRET:-$$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')}; \
+	  SOCKET_DEMO=$${SOCKET_DEMO:-on} SOCKET_HOOKS_URL=$${SOCKET_HOOKS_URL:-http://127.0.0.1:3000/api/sockside} $(BIN) & \
+	  (cd web && npm run dev)
 
 ## server: run only the Go server (SOCKET_DEMO=on for the demo namespaces)
 server: bin
