@@ -72,6 +72,8 @@ export const authOptions: NextAuthOptions = {
       options: { httpOnly: true, sameSite: 'lax', path: '/', secure: process.env.NEXTAUTH_URL?.startsWith('https://') ?? false },
     },
   },
+  // The session carries the token's sub too: it is the user's id on the sockets.
+  callbacks: { session: ({ session, token }) => ({ ...session, sub: token.sub }) },
   pages: { signIn: '/signin' },
 };
 
@@ -86,10 +88,7 @@ export async function currentToken(): Promise<string | undefined> {
  */
 export async function currentUser(): Promise<User | null | undefined> {
   if (!authSecret()) return undefined;
-  const session = await getServerSession({
-    ...authOptions,
-    callbacks: { session: ({ session, token }) => ({ ...session, sub: token.sub }) },
-  });
+  const session = await getServerSession(authOptions);
   const { sub } = (session ?? {}) as { sub?: string };
   const name = session?.user?.name;
   return sub && name ? { sub, name } : null;
