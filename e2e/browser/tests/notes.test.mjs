@@ -4,7 +4,7 @@
 // board and answers. A server action pushes to it through the emit API.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { screenshot, stack } from "../lib/stack.mjs";
+import { goPort, screenshot, stack } from "../lib/stack.mjs";
 import { T, waitBadge } from "../lib/page.mjs";
 import { signToken } from "../../lib/server.mjs";
 
@@ -21,6 +21,18 @@ async function signIn(page, base, name) {
 async function addNote(page, text, button = "Add", field = "input[name=text]:not([aria-label])") {
   await page.locator(field).fill(text);
   await page.getByRole("button", { name: button }).click();
+}
+
+/** connectPolling opens an Engine.IO session at base and connects it to nsp with auth; it returns the CONNECT answer. */
+async function connectPolling(base, nsp, auth) {
+  const url = `${base}/socket.io/?EIO=4&transport=polling`;
+  const { sid } = JSON.parse((await (await fetch(url)).text()).slice(1));
+  const post = await fetch(`${url}&sid=${sid}`, { method: "POST", body: `40${nsp},${JSON.stringify(auth)}` });
+  assert.equal(post.status, 200);
+  const payload = await (await fetch(`${url}&sid=${sid}`, { signal: AbortSignal.timeout(T) })).text();
+  const answer = payload.split("\x1e")[0]; // the CONNECT answer comes first; events may follow it
+  assert.ok(answer.startsWith(`4`) && answer.includes(`${nsp},`), answer);
+  return { type: answer[1], body: JSON.parse(answer.slice(answer.indexOf(",") + 1)) };
 }
 
 const note = (page, from, text) => page.locator(`[data-testid=note][data-from="${from}"]`, { hasText: text });
@@ -49,14 +61,8 @@ describe("notes (hooks to route handlers, next-auth session)", () => {
     // A token the server accepts, but no next-auth session cookie: the app
     // decides, over Engine.IO long-polling through Next's rewrite.
     const token = signToken(authSecret, { sub: "u-1", name: "Eve", exp: Math.floor(Date.now() / 1000) + 60 });
-    const base = `${s.next.url}/socket.io/?EIO=4&transport=polling`;
-    const open = await (await fetch(base)).text();
-    const { sid } = JSON.parse(open.slice(1));
-    const post = await fetch(`${base}&sid=${sid}`, { method: "POST", body: `40/notes,${JSON.stringify({ token })}` });
-    assert.equal(post.status, 200);
-    const answer = await (await fetch(`${base}&sid=${sid}`, { signal: AbortSignal.timeout(T) })).text();
-    assert.ok(answer.startsWith("44/notes,"), answer);
-    assert.deepEqual(JSON.parse(answer.slice("44/notes,".length)), { message: "sign in first", data: { signIn: "/signin?next=/notes" } });
+    const refused = await connectPolling(s.next.url, "/notes", { token });
+    assert.deepEqual(refused, { type: "4", body: { message: "sign in first", data: { signIn: "/signin?next=/notes" } } });
   });
 
   test("two signed-in users: note:add through the hooks reaches both, the list survives a reload, a server action pushes", async () => {
@@ -102,5 +108,15 @@ describe("notes (hooks to route handlers, next-auth session)", () => {
       const res = await fetch(`${s.next.url}/api/sockside/event`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body });
       assert.equal(res.status, 401, JSON.stringify(headers));
     }
+  });
+
+  test("the app down: /notes answers connect_error \"hooks unavailable\", the Go namespaces are still served", async () => {
+    await s.next.stop();
+    const token = signToken(authSecret, { sub: "u-2", name: "Zoe", exp: Math.floor(Date.now() / 1000) + 60 });
+    const direct = `http://127.0.0.1:${goPort()}`;
+    const down = await connectPolling(direct, "/notes", { token });
+    assert.equal(down.type, "4");
+    assert.equal(down.body.message, "hooks unavailable");
+    assert.equal((await connectPolling(direct, "/chat", { token })).type, "0");
   });
 });
