@@ -3,18 +3,25 @@
 // (app/api/sockside/[hook]), not by Go code. note:list and note:add go
 // through the hooks; typing is relayed by the server without the app.
 import Link from 'next/link';
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { ConnectionBadge } from '@/components/ConnectionBadge';
 import type { Note, NotesEvents } from '@/lib/notes-events';
-import { send, setHandshakeAuth, useEvent, useRestore } from '@/lib/socket';
+import { getHandshakeAuth, send, setHandshakeAuth, useEvent, useRestore } from '@/lib/socket';
 import { withEvents } from 'sockside/client';
 import { pinNote } from './actions';
 
 const { useSocket } = withEvents<NotesEvents>();
 
+/** How long "someone is typing" stays after the last keystroke relayed. */
+const typingFadeMs = 3000;
+
 /** signedInAs: the user's name, null when signed out, undefined when auth is off. */
 export function Notes({ signedInAs }: { signedInAs: string | null | undefined }) {
-  if (signedInAs === undefined) setHandshakeAuth({ name: 'guest' });
+  // Before useSocket's effect connects: with auth off, a name to offer in
+  // the handshake (the connect hook takes it; with auth on, the session's).
+  useEffect(() => {
+    if (signedInAs === undefined && getHandshakeAuth().name === undefined) setHandshakeAuth({ name: 'guest' });
+  }, [signedInAs]);
   const { socket, status } = useSocket('/notes');
   const [notes, setNotes] = useState<Note[]>([]);
   const [someoneTyping, setSomeoneTyping] = useState(false);
@@ -24,6 +31,12 @@ export function Notes({ signedInAs }: { signedInAs: string | null | undefined })
   useRestore(socket, async () => merge(await socket.timeout(5000).emitWithAck('note:list')), []);
   useEvent(socket, 'note:added', (n) => merge([n]));
   useEvent(socket, 'typing', (t) => setSomeoneTyping(t.typing));
+  // A relayed typing:true is not followed by a false; it fades after a while.
+  useEffect(() => {
+    if (!someoneTyping) return;
+    const t = setTimeout(() => setSomeoneTyping(false), typingFadeMs);
+    return () => clearTimeout(t);
+  }, [someoneTyping]);
 
   const add = async (form: HTMLFormElement) => {
     const text = String(new FormData(form).get('text') ?? '');

@@ -1,7 +1,7 @@
 'use server';
 
 import { currentUser } from '@/lib/auth';
-import { addNote, emitNotes, validNote } from '@/lib/notes';
+import { addNote, emitNotes, maxNoteLength, validNote } from '@/lib/notes';
 
 export type PinResult = { ok: true } | { ok: false; error: string };
 
@@ -13,7 +13,7 @@ export async function pinNote(text: string): Promise<PinResult> {
   const user = await currentUser();
   if (user === null) return { ok: false, error: 'sign in first' };
   const valid = validNote(text);
-  if (!valid) return { ok: false, error: 'text must be 1-500 characters' };
+  if (!valid) return { ok: false, error: `text must be 1-${maxNoteLength} characters` };
   const note = addNote(valid, `server (for ${user?.name ?? 'a guest'})`);
   try {
     await emitNotes('/notes', 'note:added', note);
