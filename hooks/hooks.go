@@ -127,7 +127,10 @@ func Register(srv *sockside.Server, o Options) (*Hooks, error) {
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14), // 1 ms to 8 s
 		}, []string{"hook"}),
 	}
-	for _, c := range []prometheus.Collector{h.requests, h.latency} {
+	inFlight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "sockside_hook_requests_in_flight", Help: "Hook requests sent and not yet answered (at most SOCKET_HOOKS_MAX_IN_FLIGHT).",
+	}, func() float64 { return float64(len(h.slots)) })
+	for _, c := range []prometheus.Collector{h.requests, h.latency, inFlight} {
 		if err := srv.Metrics().Register(c); err != nil {
 			return nil, fmt.Errorf("hooks: metrics: %w", err)
 		}

@@ -146,6 +146,27 @@ func start(t *testing.T, appURL string, mutate func(*config.Config, *hooks.Optio
 	return &node{srv: srv, hooks: h, url: web.URL}
 }
 
+// metricLine is the line of n's /metrics that starts with name.
+func metricLine(t *testing.T, n *node, name string) string {
+	t.Helper()
+	res, err := http.Get(n.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, name+" ") || strings.HasPrefix(line, name+"{") {
+			return line
+		}
+	}
+	t.Fatalf("/metrics has no %s:\n%s", name, body)
+	return ""
+}
+
 func js(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
@@ -409,6 +430,9 @@ func TestSlowAppTimeoutAndInFlightBound(t *testing.T) {
 	for range holders {
 		for ev := a.next("event"); ev.body["event"] != "slow"; ev = a.next("event") {
 		}
+	}
+	if got := metricLine(t, n2, "sockside_hook_requests_in_flight"); got != "sockside_hook_requests_in_flight 2" {
+		t.Errorf("with both slots held: %q", got)
 	}
 	if got := ask(t, third, "x"); js(got) != `{"error":"hooks unavailable","ok":false}` {
 		t.Fatalf("event beyond the bound acked %v", got)
