@@ -14,6 +14,8 @@ export interface NotesEvents {
   '/notes': {
     serverToClient: {
       'note:added': (note: Note) => void;
+      /** Someone's socket left the board, with Socket.IO's reason (from the disconnect hook). */
+      'note:left': (left: { from: string; reason: string }) => void;
       /** Relayed by the server as the client sent it, never through the app. */
       typing: (state: { typing: boolean }) => void;
     };

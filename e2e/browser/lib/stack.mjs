@@ -95,9 +95,14 @@ export async function startNext(env = {}, { dev = false, path = "/", timeoutMs =
   return {
     url,
     logs: () => logs,
+    /** signal sends sig to its process group (SIGSTOP and SIGCONT: an app that stops answering, then goes on). */
+    signal(sig) {
+      killGroup(proc, sig);
+    },
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       killGroup(proc, "SIGTERM");
+      killGroup(proc, "SIGCONT"); // a stopped group takes the SIGTERM once it runs again
       const timer = setTimeout(() => killGroup(proc, "SIGKILL"), 10000);
       await exited;
       clearTimeout(timer);

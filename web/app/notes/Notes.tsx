@@ -26,11 +26,13 @@ export function Notes({ signedInAs }: { signedInAs: string | null | undefined })
   const [notes, setNotes] = useState<Note[]>([]);
   const [someoneTyping, setSomeoneTyping] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [left, setLeft] = useState<{ from: string; reason: string } | null>(null);
 
   const merge = useCallback((more: Note[]) => setNotes((ns) => [...ns, ...more.filter((m) => !ns.some((n) => n.id === m.id))]), []);
   useRestore(socket, async () => merge(await socket.timeout(5000).emitWithAck('note:list')), []);
   useEvent(socket, 'note:added', (n) => merge([n]));
   useEvent(socket, 'typing', (t) => setSomeoneTyping(t.typing));
+  useEvent(socket, 'note:left', setLeft);
   // A relayed typing:true is not followed by a false; it fades after a while.
   useEffect(() => {
     if (!someoneTyping) return;
@@ -77,6 +79,11 @@ export function Notes({ signedInAs }: { signedInAs: string | null | undefined })
       </form>
       {error && <p className="error" data-testid="notes-error">{error}</p>}
       {someoneTyping && <p className="muted" data-testid="typing">someone is typing…</p>}
+      {left && (
+        <p className="muted" data-testid="left">
+          {left.from} left ({left.reason})
+        </p>
+      )}
       <ul className="panel" data-testid="notes">
         {notes.map((n) => (
           <li key={n.id} data-testid="note" data-from={n.from}>

@@ -7,7 +7,7 @@
 import { createHooksHandler, HookError } from 'sockside/server';
 import { currentUser, validName } from '@/lib/auth';
 import type { NotesEvents } from '@/lib/notes-events';
-import { addNote, listNotes, maxNoteLength, validNote } from '@/lib/notes';
+import { addNote, emitNotes, listNotes, maxNoteLength, validNote } from '@/lib/notes';
 
 export const POST = createHooksHandler<NotesEvents>({
   namespaces: {
@@ -34,6 +34,16 @@ export const POST = createHooksHandler<NotesEvents>({
         'note:list'() {
           return listNotes();
         },
+      },
+      // After a socket has left (best effort: the server does not wait for
+      // it). The board hears who left and why, through the emit API, as a
+      // server action would push.
+      async disconnect({ socket, reason }) {
+        try {
+          await emitNotes('/notes', 'note:left', { from: socket.user.name ?? socket.user.id, reason }, { room: 'board' });
+        } catch (err) {
+          console.warn(`notes: telling the board that ${socket.sid} left: ${err instanceof Error ? err.message : err}`);
+        }
       },
     },
   },
