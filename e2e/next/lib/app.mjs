@@ -51,10 +51,10 @@ function nextBin(dir) {
   return join(dir, "node_modules/next/dist/bin/next");
 }
 
-/** next build (standalone output for that mode); returns its duration. */
-export async function build(dir, mode) {
+/** next build (standalone output for that mode), with env added to the clean one; returns its duration. */
+export async function build(dir, mode, env = {}) {
   const started = Date.now();
-  const env = cleanEnv(mode === "standalone" ? { FIXTURE_OUTPUT: "standalone" } : {});
+  env = cleanEnv({ ...env, ...(mode === "standalone" ? { FIXTURE_OUTPUT: "standalone" } : {}) });
   await run(process.execPath, [nextBin(dir), "build"], { cwd: dir, env, ms: 10 * 60_000, name: `next build (${mode})` });
   if (mode === "standalone") {
     const server = standaloneServer(dir);
@@ -85,7 +85,7 @@ function standaloneServer(dir) {
 }
 
 /** A port that was free a moment ago on 127.0.0.1. */
-function freePort() {
+export function freePort() {
   return new Promise((res, rej) => {
     const s = createServer();
     s.on("error", rej);
@@ -99,9 +99,10 @@ function freePort() {
 /**
  * Serves the app the mode's way on 127.0.0.1 and resolves once Next says it is
  * ready: `next dev`, `next start`, or the standalone server.js with PORT and
- * HOSTNAME. A port taken between picking and binding is picked again.
+ * HOSTNAME, with env added to the clean environment. A port taken between
+ * picking and binding is picked again.
  */
-export async function serve(dir, mode, { readyMs = 180_000 } = {}) {
+export async function serve(dir, mode, { readyMs = 180_000, env = {} } = {}) {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     let proc;
@@ -109,13 +110,13 @@ export async function serve(dir, mode, { readyMs = 180_000 } = {}) {
       const server = standaloneServer(dir);
       proc = start(process.execPath, [server], {
         cwd: dirname(server),
-        env: cleanEnv({ PORT: String(port), HOSTNAME: "127.0.0.1", NODE_ENV: "production" }),
+        env: cleanEnv({ ...env, PORT: String(port), HOSTNAME: "127.0.0.1", NODE_ENV: "production" }),
         name: `standalone server.js :${port}`,
       });
     } else {
       proc = start(process.execPath, [nextBin(dir), mode, "-H", "127.0.0.1", "-p", String(port)], {
         cwd: dir,
-        env: cleanEnv(),
+        env: cleanEnv(env),
         name: `next ${mode} :${port}`,
       });
     }
