@@ -14,14 +14,29 @@
 //    the echo round trip through Next's origin on every transport setup;
 // 4. the application module of examples/embed (/notes, note:add) replacing
 //    the server of step 1 at its address: note:add acked and note:added
-//    pushed to two clients through the same running Next processes.
+//    pushed to two clients through the same running Next processes;
+// 5. without Go: `npm install --install-links packages/sockside` (offline:
+//    the README's command in a scratch folder, its packed copy moved in; the
+//    package's dist/ is built by the Makefile's web/node_modules), the
+//    README's route handler and server action (read from README.md) and a
+//    page with the README's form; Next restarted with the README's secrets
+//    and SOCKET_INTERNAL_URL (next build again for next start), and the
+//    server binary with SOCKET_HOOKS_URL in the place of step 4's: /notes
+//    refuses a socket without the session cookie ('sign in first'), two with
+//    it connect, note:add is acked {ok: true} and note:added reaches both
+//    from the session's user, an empty note is acked with the HookError's
+//    message; in Chromium, the form's button runs the server action, whose
+//    emit reaches the clients in room board. Through next start, then
+//    next dev.
 import assert from "node:assert/strict";
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { binaries, embedBinary, fixturesDir, here, repo } from "../lib/cache.mjs";
-import { build, copyApp, nextVersion, serve } from "../lib/app.mjs";
+import { build, copyApp, freePort, nextVersion, serve } from "../lib/app.mjs";
 import { startServer } from "../lib/server.mjs";
 import { cleanEnv, exitOnSignals, run } from "../lib/proc.mjs";
 import { TRANSPORTS, connect, connected, get, once, upgraded } from "../lib/client.mjs";
@@ -61,7 +76,34 @@ function quickStart() {
   assert.ok(component, "the quick start has no ```tsx client component");
   const name = /export function (\w+)/.exec(component.body)?.[1];
   assert.ok(name, `no exported component in:\n${component.body}`);
-  return { wireLine: wireLine.trim(), wireArgs, component: component.body, componentName: name };
+  // Step 5: the route handler and the server action, each a block whose first
+  // line is a comment with its path, and the command that starts the server.
+  const files = Object.fromEntries(
+    blocks.flatMap((b) => {
+      const path = /^\/\/ (app\/\S+\.tsx?)\n/.exec(b.body)?.[1];
+      return path ? [[path, b.body]] : [];
+    }),
+  );
+  const route = Object.keys(files).find((f) => files[f].includes("createHooksHandler("));
+  assert.ok(route, "the quick start has no ```ts block `// app/.../route.ts` with createHooksHandler");
+  const action = Object.keys(files).find((f) => /^'use server';$/m.test(files[f]) && files[f].includes("emit("));
+  assert.ok(action, "the quick start has no ```ts block `// app/....ts` with 'use server' and emit");
+  const actionName = /^export async function (\w+)\(/m.exec(files[action])?.[1];
+  assert.ok(actionName, `no exported server action in:\n${files[action]}`);
+  const hooksBlock = blocks.find((b) => b.lang === "sh" && b.body.includes("SOCKET_HOOKS_URL="));
+  assert.ok(hooksBlock, "the quick start has no ```sh block with SOCKET_HOOKS_URL=");
+  // export NAME=$(openssl rand -hex N) ...: the secrets both sides get.
+  const exportLine = hooksBlock.body.split("\n").find((l) => l.startsWith("export "));
+  assert.ok(exportLine, `no export line in:\n${hooksBlock.body}`);
+  const secrets = [...exportLine.matchAll(/(\w+)=\$\(openssl rand -hex (\d+)\)/g)].map(([, name, bytes]) => ({ name, bytes: Number(bytes) }));
+  const hooks = /^SOCKET_HOOKS_URL=(\S+) (\S+) & npm run dev$/m.exec(hooksBlock.body);
+  assert.ok(hooks, `no \`SOCKET_HOOKS_URL=URL bin/sockside & npm run dev\` line in:\n${hooksBlock.body}`);
+  // The form that calls it, in the text: `<form action={announce}>...</form>`.
+  const form = /`(<form action=\{(\w+)\}>[^`]*<\/form>)`/.exec(section);
+  assert.ok(form, "the quick start shows no `<form action={...}>...</form>` calling the server action");
+  assert.equal(form[2], actionName, "the form calls the server action of the block");
+  const step5 = { files, route, action, actionName, form: form[1], secrets, hooksURL: hooks[1], serverCommand: hooks[2], hooksBlock: hooksBlock.body };
+  return { wireLine: wireLine.trim(), wireArgs, component: component.body, componentName: name, step5 };
 }
 
 /**
@@ -237,6 +279,47 @@ async function npmInstallSocketIOClient(dir) {
   return [...need].sort();
 }
 
+/**
+ * `npm install --install-links /path/to/sockside/packages/sockside`, offline:
+ * the README's command, run in a scratch folder with --offline and
+ * --ignore-scripts (the package's prepare would rebuild dist/, which the
+ * Makefile's web/node_modules builds), then npm's packed copy moved into the
+ * app's node_modules and the dependency npm saves (file: and the path from
+ * the app) added to the app's package.json. The app's node_modules is
+ * hard-linked to the cache: npm never runs in it.
+ */
+async function npmInstallSockside(dir) {
+  const pkgDir = join(repo, "packages/sockside");
+  assert.ok(
+    existsSync(join(pkgDir, "dist/server.js")) && existsSync(join(pkgDir, "dist/server.d.ts")),
+    "packages/sockside/dist is not built: run `make web/node_modules` (make test-next does; its install builds the package), or cd packages/sockside && npm ci && npm run build",
+  );
+  const scratch = mkdtempSync(join(tmpdir(), "sockside-npm-"));
+  try {
+    writeFileSync(join(scratch, "package.json"), JSON.stringify({ name: "scratch", private: true }) + "\n");
+    await run("npm", ["install", "--install-links", "--offline", "--no-audit", "--no-fund", "--legacy-peer-deps", "--ignore-scripts", "--no-package-lock", pkgDir], {
+      cwd: scratch,
+      env: cleanEnv(),
+      ms: 120_000,
+      name: "npm install --install-links packages/sockside",
+    });
+    const saved = JSON.parse(readFileSync(join(scratch, "package.json"), "utf8")).dependencies?.sockside;
+    assert.equal(saved, `file:${relative(scratch, pkgDir)}`, "what npm saved in package.json");
+    const copy = join(scratch, "node_modules/sockside");
+    assert.ok(!lstatSync(copy).isSymbolicLink(), "--install-links installs a packed copy, not a link");
+    const dest = join(dir, "node_modules/sockside");
+    assert.ok(!existsSync(dest), "sockside is already in the app's node_modules");
+    cpSync(copy, dest, { recursive: true });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const pkgPath = join(dir, "package.json");
+  const pkg = JSON.parse(readFileSync(pkgPath, "utf8"));
+  pkg.dependencies = { ...pkg.dependencies, sockside: `file:${relative(dir, pkgDir)}` };
+  writeFileSync(pkgPath, JSON.stringify(pkg, null, 2) + "\n");
+  return readdirSync(join(dir, "node_modules/sockside")).sort();
+}
+
 /** Applies a unified diff, as printed by nextconfig, to text; throws when it does not apply. */
 function applyDiff(text, diff) {
   const lines = text.split("\n");
@@ -309,11 +392,154 @@ function nextconfig(extra = [], okCodes = [0]) {
 }
 
 /** Connects like `io(path)` in the page, through Next's origin, on transports. */
-async function viaNext(url, path, transports) {
-  const socket = connect(url + path, transports);
+async function viaNext(url, path, transports, opts = {}) {
+  const socket = connect(url + path, transports, opts);
   await connected(socket, 20_000);
   if (transports.length > 1) await upgraded(socket, 15_000);
   return socket;
+}
+
+/** Chromium (Debian's) with playwright-core, for fn. */
+async function withChromium(fn) {
+  const { chromium } = await import(pathToFileURL(PLAYWRIGHT).href);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-quic"],
+  });
+  try {
+    return await fn(browser);
+  } finally {
+    await browser.close();
+  }
+}
+
+// Step 5: the test's page, rendering the README's form; the browser's session.
+const BOARD_PAGE = "app/board/page.tsx";
+/** A Node client's cookie as a browser sends it: the session the route handler reads. */
+const session = (user) => ({ extraHeaders: { Cookie: `session=${user}` } });
+
+/**
+ * Serves the app for step 5: next build again for next start (a route
+ * handler, a server action, a page are new), then Next with the README's
+ * secrets in its environment and SOCKET_INTERNAL_URL, where emit and the
+ * rewrite reach the server.
+ */
+async function startNextWithHooks(mode, target) {
+  if (mode === "start") ctx.timings["5. build"] = await build(ctx.dir, "start", { SOCKET_INTERNAL_URL: target });
+  const next = await timed(`5. ${mode} ready`, () => serve(ctx.dir, mode, { env: { ...ctx.hooks.secrets, SOCKET_INTERNAL_URL: target } }));
+  ctx.hooks.targets[mode] = target;
+  return next;
+}
+
+/**
+ * The README's `SOCKET_HOOKS_URL=... bin/sockside` in place of ctx.server,
+ * with the hooks to the Next of mode (one at a time: the hooks have one URL),
+ * at the address that Next's rewrite and emit reach. Taken in the moment
+ * between (another process bound it): that Next, on a free port's address,
+ * rewired by SOCKET_INTERNAL_URL (and rebuilt for next start), and again.
+ */
+async function hooksServer(mode, t) {
+  await ctx.server?.stop();
+  ctx.server = null;
+  for (let attempt = 1; ; attempt++) {
+    const target = ctx.hooks.targets[mode];
+    const env = {
+      ...ctx.hooks.secrets,
+      SOCKET_HOOKS_URL: new URL(ctx.hooks.path, ctx.nexts[mode].url).href,
+      SOCKET_PORT: new URL(target).port,
+      SOCKET_DEMO: "off", // not in the README's command
+      SOCKET_HOOKS_TIMEOUT: "30s", // next dev compiles on demand, on a shared machine
+    };
+    try {
+      ctx.server = await timed(`5. server (${mode})`, () => startServer(ctx.bins.sockside, env, { name: `sockside (hooks to next ${mode})` }));
+      assert.equal(ctx.server.url, target);
+      return;
+    } catch (err) {
+      if (attempt === 3 || !/address already in use/.test(err.message)) throw err;
+      const moved = `http://127.0.0.1:${await freePort()}`;
+      t.diagnostic(`${target} was taken after the server stopped: next ${mode} rewired to ${moved}`);
+      await ctx.nexts[mode].stop();
+      ctx.nexts[mode] = await startNextWithHooks(mode, moved);
+    }
+  }
+}
+
+/**
+ * Through the Next of mode, on every transport setup: /notes refuses a socket
+ * without the session cookie with the route handler's message; with it, two
+ * clients connect (in room board), note:add is acked {ok: true} and
+ * note:added reaches both, from the session's user; an empty note is acked
+ * with the HookError's message.
+ */
+async function notesWithHooks(mode) {
+  const { url } = ctx.nexts[mode];
+  // The route handler is there (POST only); next dev compiles it now, not in the first hook.
+  const route = await get(`${url}${ctx.hooks.path}/connect`, {}, 240_000);
+  assert.equal(route.status, 405, `${mode}: GET ${ctx.hooks.path}/connect: ${route.status} ${route.body.slice(0, 300)}`);
+  for (const [setup, transports] of Object.entries(TRANSPORTS)) {
+    const anonymous = connect(`${url}/notes`, transports);
+    try {
+      await assert.rejects(connected(anonymous, 30_000), { message: "sign in first" }, `${mode} ${setup}: /notes without the session cookie`);
+    } finally {
+      anonymous.disconnect();
+    }
+    const ada = await viaNext(url, "/notes", transports, session("ada"));
+    const bob = await viaNext(url, "/notes", transports, session("bob"));
+    try {
+      const pushed = [once(ada, "note:added", 15_000), once(bob, "note:added", 15_000)];
+      pushed.forEach((p) => p.catch(() => {})); // awaited below, after the ack
+      const text = `hi from next ${mode} ${setup}`;
+      assert.deepEqual(await ada.timeout(15_000).emitWithAck("note:add", { text }), { ok: true }, `${mode} ${setup}: note:add`);
+      for (const got of await Promise.all(pushed)) assert.deepEqual(got, { text, from: "ada" }, `${mode} ${setup}: note:added`);
+      assert.deepEqual(
+        await bob.timeout(15_000).emitWithAck("note:add", { text: "" }),
+        { ok: false, error: "text must not be empty" },
+        `${mode} ${setup}: an empty note`,
+      );
+    } finally {
+      ada.disconnect();
+      bob.disconnect();
+    }
+  }
+}
+
+/**
+ * In Chromium with the session cookie eve: the test's page with the README's
+ * form, a note typed and the button clicked; the server action's emit pushes
+ * note:added to room board, where two Node clients get it, from eve.
+ */
+async function serverActionInBrowser(mode, t) {
+  const { url } = ctx.nexts[mode];
+  const ada = await viaNext(url, "/notes", TRANSPORTS.upgrade, session("ada"));
+  const bob = await viaNext(url, "/notes", TRANSPORTS.upgrade, session("bob"));
+  try {
+    const text = `from the server action (next ${mode})`;
+    const pushed = [once(ada, "note:added", 90_000), once(bob, "note:added", 90_000)];
+    pushed.forEach((p) => p.catch(() => {})); // awaited after the click
+    await withChromium(async (browser) => {
+      const context = await browser.newContext();
+      await context.addCookies([{ name: "session", value: "eve", url }]);
+      const page = await context.newPage();
+      const seen = [];
+      page.on("console", (m) => seen.push(m.text()));
+      page.on("pageerror", (e) => seen.push(`pageerror: ${e.message}`));
+      const res = await page.goto(`${url}/board`, { timeout: 120_000 });
+      assert.equal(res.status(), 200, `${mode}: GET /board`);
+      await page.fill('input[name="text"]', text, { timeout: 30_000 });
+      // The action's POST: fetched by React once hydrated, a plain form post before.
+      const answered = page.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname === "/board", { timeout: 90_000 });
+      answered.catch(() => {}); // awaited below; a failed click must not leave it unhandled
+      await page.click("button", { timeout: 30_000 });
+      const answer = await answered;
+      assert.equal(answer.status(), 200, `${mode}: the server action's POST /board: ${answer.status()} ${await answer.text().catch(() => "")}\nconsole: ${JSON.stringify(seen)}`);
+      t.diagnostic(`${mode}: console ${JSON.stringify(seen)}`);
+    });
+    for (const got of await Promise.all(pushed)) assert.deepEqual(got, { text, from: "eve" }, `${mode}: note:added from the server action`);
+  } finally {
+    ada.disconnect();
+    bob.disconnect();
+  }
 }
 
 describe(`README quick start on a fresh Next ${nextVersion(FIXTURE)} app (create-next-app)`, () => {
@@ -449,13 +675,7 @@ describe(`README quick start on a fresh Next ${nextVersion(FIXTURE)} app (create
 
   test("3. (browser) the README's component logs 'hello' in Chromium, from next start and next dev", { skip: noBrowser, timeout: 120_000 }, withLogs(async (t) => {
     assert.ok(ctx.nexts.start && ctx.nexts.dev, "next start and next dev ran");
-    const { chromium } = await import(pathToFileURL(PLAYWRIGHT).href);
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-quic"],
-    });
-    try {
+    await withChromium(async (browser) => {
       for (const [mode, next] of Object.entries(ctx.nexts)) {
         const page = await browser.newPage();
         const seen = [];
@@ -475,9 +695,7 @@ describe(`README quick start on a fresh Next ${nextVersion(FIXTURE)} app (create
           await page.close();
         }
       }
-    } finally {
-      await browser.close();
-    }
+    });
   }));
 
   test("4. your own event in Go: examples/embed replaces the server; note:add through Next, acked and pushed to two clients", { timeout: 400_000 }, withLogs(async (t) => {
@@ -536,5 +754,65 @@ describe(`README quick start on a fresh Next ${nextVersion(FIXTURE)} app (create
       }
     }
     t.diagnostic(`setup ms: ${JSON.stringify(ctx.timings)}`);
+  }));
+
+  test("5. without Go: the npm package, the README's route handler and server action, the server with the hooks on; through next start the session cookie authenticates, note:add is acked and pushed", { timeout: 400_000 }, withLogs(async (t) => {
+    assert.ok(ctx.nexts.start && ctx.server, "step 4 ran");
+    const s5 = ctx.readme.step5;
+    // The hooks' URL is the route handler's folder; the server is step 1's binary.
+    const path = new URL(s5.hooksURL).pathname.replace(/\/+$/, "");
+    assert.equal(s5.route, `app${path}/[hook]/route.ts`, `SOCKET_HOOKS_URL=${s5.hooksURL} is where the route handler is`);
+    assert.equal(s5.serverCommand, "bin/sockside", `the server of step 1:\n${s5.hooksBlock}`);
+    const names = s5.secrets.map((x) => x.name).sort();
+    assert.deepEqual(names, ["SOCKET_EMIT_SECRET", "SOCKET_HOOKS_SECRET"], `the secrets exported for both sides:\n${s5.hooksBlock}`);
+    for (const { name, bytes } of s5.secrets) assert.ok(bytes >= 32, `${name}: at least 32 bytes`);
+    ctx.hooks = {
+      path,
+      secrets: Object.fromEntries(s5.secrets.map(({ name, bytes }) => [name, randomBytes(bytes).toString("hex")])),
+      targets: {},
+    };
+
+    const files = await timed("5. npm install", () => npmInstallSockside(ctx.dir));
+    t.diagnostic(`npm install --install-links packages/sockside (offline): node_modules/sockside has ${files.join(", ")}`);
+    for (const file of [s5.route, s5.action]) {
+      mkdirSync(dirname(join(ctx.dir, file)), { recursive: true });
+      writeFileSync(join(ctx.dir, file), s5.files[file]);
+    }
+    // The test's page: the README's form, calling the README's server action.
+    let from = relative(dirname(join(ctx.dir, BOARD_PAGE)), join(ctx.dir, s5.action)).replace(/\.tsx?$/, "");
+    if (!from.startsWith(".")) from = `./${from}`;
+    mkdirSync(dirname(join(ctx.dir, BOARD_PAGE)), { recursive: true });
+    writeFileSync(
+      join(ctx.dir, BOARD_PAGE),
+      `import { ${s5.actionName} } from "${from}";\n\nexport default function Board() {\n  return (\n    ${s5.form}\n  );\n}\n`,
+    );
+
+    // Next again, with the secrets: next build for next start (next dev would pick the files up).
+    for (const mode of Object.keys(ctx.nexts)) {
+      await ctx.nexts[mode].stop();
+      delete ctx.nexts[mode];
+    }
+    ctx.nexts.start = await startNextWithHooks("start", ctx.target);
+    await hooksServer("start", t);
+    await notesWithHooks("start");
+    t.diagnostic(`setup ms: ${JSON.stringify(ctx.timings)}`);
+  }));
+
+  test("5. (browser) next start: the README's form in Chromium with the session cookie; its server action's emit reaches the clients in room board", { skip: noBrowser, timeout: 240_000 }, withLogs(async (t) => {
+    assert.ok(ctx.hooks?.targets.start && ctx.server, "step 5 ran");
+    await serverActionInBrowser("start", t);
+  }));
+
+  test("5. (next dev) the same files through next dev, no build: hooks and the session cookie, note:add acked and pushed", { timeout: 400_000 }, withLogs(async (t) => {
+    assert.ok(ctx.hooks?.targets.start, "step 5 ran");
+    ctx.nexts.dev = await startNextWithHooks("dev", ctx.hooks.targets.start);
+    await hooksServer("dev", t);
+    await notesWithHooks("dev");
+    t.diagnostic(`dev ms: ${JSON.stringify(ctx.timings)}`);
+  }));
+
+  test("5. (browser, next dev) the server action from the README's form in Chromium through next dev", { skip: noBrowser, timeout: 300_000 }, withLogs(async (t) => {
+    assert.ok(ctx.hooks?.targets.dev && ctx.server, "step 5 (next dev) ran");
+    await serverActionInBrowser("dev", t);
   }));
 });
