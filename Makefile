@@ -87,9 +87,10 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 ## test-next: nextconfig's wiring in real Next 16/15/14 apps (next dev, next start, standalone)
-## through to the real server with the official socket.io-client (e2e/next)
+## through to the real server with the official socket.io-client (e2e/next); the quick start's
+## step 5 installs packages/sockside, whose dist/ web's install builds
 .PHONY: test-next
-test-next: bin embed-bin e2e/next/node_modules
+test-next: bin embed-bin e2e/next/node_modules web/node_modules
 	go build -o $(CURDIR)/bin/nextconfig ./nextconfig
 	cd e2e/next && SOCKSIDE_BIN=$(BIN) NEXTCONFIG_BIN=$(CURDIR)/bin/nextconfig SOCKSIDE_EMBED_BIN=$(CURDIR)/bin/embed-example npm test
 
