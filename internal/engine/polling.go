@@ -1,0 +1,109 @@
+package engine
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+)
+
+// payloadBuffers are the buffers polling answers are encoded into.
+var payloadBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// poll answers a long-polling GET: at once with what is queued, else once
+// something is (a ping at the latest, every PingInterval). A second GET
+// while one is open is a protocol error that ends the session; a client
+// that goes away while its GET is parked has closed it.
+func (s *Session) poll(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	switch {
+	case s.transport != polling:
+		s.mu.Unlock()
+		writeError(w, errBadRequest)
+		return
+	case s.getting:
+		s.mu.Unlock()
+		writeError(w, errBadRequest)
+		s.closeWith(ReasonTransportError, closePacket)
+		return
+	}
+	s.getting = true
+	if len(s.queue) == 0 && !s.closed {
+		wake := make(chan struct{}, 1)
+		s.wakeGet = wake
+		s.mu.Unlock()
+		select {
+		case <-wake:
+		case <-r.Context().Done():
+			s.mu.Lock()
+			s.wakeGet, s.getting = nil, false
+			s.mu.Unlock()
+			s.closeWith(ReasonTransportClose, nil)
+			return
+		}
+		s.mu.Lock()
+		s.wakeGet = nil
+	}
+	packets := s.take()
+	if len(packets) == 0 && s.closed {
+		packets = []*Packet{closePacket} // closed between the request and now
+	}
+	s.getting = false
+	s.mu.Unlock()
+
+	buf := payloadBuffers.Get().(*[]byte)
+	body := appendPayload((*buf)[:0], packets)
+	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = w.Write(body)
+	*buf = body[:0]
+	payloadBuffers.Put(buf)
+}
+
+// post reads a long-polling POST: a payload of packets from the client. A
+// payload that does not decode ends the session (400, parse error); one
+// larger than MaxPayload too (413, transport error); so does a second POST
+// while one is being read.
+func (s *Session) post(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	switch {
+	case s.transport != polling:
+		s.mu.Unlock()
+		writeError(w, errBadRequest)
+		return
+	case s.posting:
+		s.mu.Unlock()
+		writeError(w, errBadRequest)
+		s.closeWith(ReasonTransportError, closePacket)
+		return
+	}
+	s.posting = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.posting = false
+		s.mu.Unlock()
+	}()
+
+	body, ok, err := readBody(r, s.srv.cfg.MaxPayload)
+	switch {
+	case err != nil:
+		s.closeWith(ReasonTransportError, closePacket)
+		return
+	case !ok:
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		s.closeWith(ReasonTransportError, closePacket)
+		return
+	}
+	packets, err := decodePayload(body)
+	if err != nil {
+		writeError(w, errBadRequest)
+		s.closeWith(ReasonParseError, closePacket)
+		return
+	}
+	for _, p := range packets {
+		s.receive(p)
+	}
+	w.Header().Set("Content-Type", "text/html")
+	w.Header().Set("Content-Length", "2")
+	_, _ = w.Write([]byte("ok"))
+}

@@ -1,0 +1,285 @@
+package engine
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lesismal/nbio/nbhttp/websocket"
+)
+
+// Handshake is what a session keeps of its opening request: what handlers
+// read, not the request (nor its header bag beyond these).
+type Handshake struct {
+	Addr   string     // the client's address (host, without the port)
+	Query  url.Values // the handshake's query
+	Header http.Header
+	Time   time.Time
+	Secure bool // TLS, or X-Forwarded-Proto https
+}
+
+// keptHeaders are the handshake headers a session keeps: what the Socket.IO
+// layer, the auth and the hooks read.
+var keptHeaders = []string{"Cookie", "Origin", "User-Agent", "Authorization", "Accept-Language", "Referer", "X-Forwarded-For", "X-Forwarded-Proto", "X-Real-Ip"}
+
+func handshakeOf(r *http.Request, q url.Values) Handshake {
+	h := make(http.Header, 4)
+	for _, k := range keptHeaders {
+		if v := r.Header.Values(k); len(v) > 0 {
+			h[k] = v
+		}
+	}
+	addr, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		addr = r.RemoteAddr
+	}
+	return Handshake{Addr: addr, Query: q, Header: h, Time: time.Now(), Secure: r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")}
+}
+
+type transportKind uint8
+
+const (
+	polling transportKind = iota
+	websocketTransport
+)
+
+// Session is one Engine.IO session.
+//
+// Lock order: Session.mu, then timers.mu or flusher.mu (never the other way);
+// Server.mu is never held while taking a Session.mu.
+type Session struct {
+	id  string
+	srv *Server
+	hs  Handshake
+
+	mu        sync.Mutex
+	closed    bool
+	transport transportKind
+	queue     []*Packet // waiting to be written; nil when idle
+	queued    int64     // bytes in queue
+	pingSent  bool      // a ping awaits its pong
+	// long-polling
+	getting  bool          // a GET is being answered
+	wakeGet  chan struct{} // set while a GET is parked
+	posting  bool          // a POST is being read
+	upgrader *websocket.Conn
+	// websocket
+	ws     *websocket.Conn
+	marked bool // in the flusher's list
+
+	// The handler's calls, one at a time; running while a goroutine drains it.
+	inbox   []func()
+	running bool
+
+	value any // the layer above's state (SetValue)
+
+	// Owned by Server.timers (under its mutex).
+	due       time.Time
+	heapIndex int
+}
+
+func newSession(srv *Server, id string, hs Handshake) *Session {
+	return &Session{id: id, srv: srv, hs: hs, heapIndex: -1}
+}
+
+// ID is the session id (the client's sid).
+func (s *Session) ID() string { return s.id }
+
+// Handshake is what the session kept of its opening request.
+func (s *Session) Handshake() *Handshake { return &s.hs }
+
+// SetValue stores the layer above's state for this session; Value returns it.
+func (s *Session) SetValue(v any) {
+	s.mu.Lock()
+	s.value = v
+	s.mu.Unlock()
+}
+
+// Value is what SetValue stored.
+func (s *Session) Value() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.value
+}
+
+// Transport is "polling" or "websocket".
+func (s *Session) Transport() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.transport == websocketTransport {
+		return "websocket"
+	}
+	return "polling"
+}
+
+// start runs the handler's Open and the first heartbeat.
+func (s *Session) start() {
+	s.dispatch(func() { s.srv.handler.Open(s) })
+	s.srv.timers.schedule(s, time.Now().Add(s.srv.cfg.PingInterval))
+}
+
+// Send queues p for the client. A session past its send bound is closed
+// (transport error) and ErrSlowConsumer returned.
+func (s *Session) Send(p *Packet) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if b := s.srv.cfg.SendBuffer; b > 0 && s.queued+p.size() > b {
+		s.mu.Unlock()
+		s.closeWith(ReasonTransportError, nil)
+		return ErrSlowConsumer
+	}
+	s.enqueue(p)
+	s.mu.Unlock()
+	return nil
+}
+
+// enqueue adds p to the queue and wakes whoever writes it. Called with s.mu held.
+func (s *Session) enqueue(p *Packet) {
+	s.queue = append(s.queue, p)
+	s.queued += p.size()
+	switch {
+	case s.transport == websocketTransport:
+		if !s.marked {
+			s.marked = true
+			s.srv.flusher.add(s)
+		}
+	case s.wakeGet != nil:
+		select {
+		case s.wakeGet <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// take empties the queue. Called with s.mu held.
+func (s *Session) take() []*Packet {
+	q := s.queue
+	s.queue, s.queued = nil, 0
+	return q
+}
+
+// Close ends the session from the server's side: the client gets a close packet.
+func (s *Session) Close() { s.closeWith(ReasonForcedClose, closePacket) }
+
+// closeWith ends the session for reason. farewell, when not nil, answers a
+// parked polling GET (a close packet when the server ends it, a noop when
+// the client did); a websocket is closed after what is queued is written.
+func (s *Session) closeWith(reason string, farewell *Packet) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	ws, probe := s.ws, s.upgrader
+	s.upgrader = nil
+	if s.transport == polling {
+		if farewell != nil {
+			s.queue = append(s.queue, farewell)
+		}
+		if s.wakeGet != nil {
+			select {
+			case s.wakeGet <- struct{}{}:
+			default:
+			}
+		}
+	}
+	s.mu.Unlock()
+
+	s.srv.timers.cancel(s)
+	s.srv.unregister(s)
+	if probe != nil {
+		_ = probe.Close()
+	}
+	if ws != nil {
+		// The flusher writes what is queued, then closes (see flusher.flush).
+		s.srv.flusher.add(s)
+	}
+	s.dispatch(func() { s.srv.handler.Close(s, reason) })
+}
+
+// dispatch runs f after the session's earlier handler calls, on a goroutine
+// that exists only while there is something to run.
+func (s *Session) dispatch(f func()) {
+	s.mu.Lock()
+	s.inbox = append(s.inbox, f)
+	start := !s.running
+	s.running = true
+	s.mu.Unlock()
+	if start {
+		go s.drain()
+	}
+}
+
+func (s *Session) drain() {
+	for {
+		s.mu.Lock()
+		if len(s.inbox) == 0 {
+			s.inbox, s.running = nil, false
+			s.mu.Unlock()
+			return
+		}
+		f := s.inbox[0]
+		s.inbox[0] = nil
+		s.inbox = s.inbox[1:]
+		s.mu.Unlock()
+		f()
+	}
+}
+
+// receive handles a client's packet on the session's current transport.
+func (s *Session) receive(p received) {
+	switch p.kind {
+	case typeMessage:
+		s.mu.Lock()
+		flooded := len(s.inbox) >= s.srv.cfg.MaxInbox
+		s.mu.Unlock()
+		if flooded {
+			s.srv.log.Debug("handler inbox full, closing", "sid", s.id)
+			s.closeWith(ReasonTransportError, closePacket)
+			return
+		}
+		data, binary := p.data, p.binary
+		s.dispatch(func() { s.srv.handler.Message(s, data, binary) })
+	case typePong:
+		s.mu.Lock()
+		wasPing := s.pingSent
+		s.pingSent = false
+		s.mu.Unlock()
+		if wasPing {
+			s.srv.timers.schedule(s, time.Now().Add(s.srv.cfg.PingInterval))
+		}
+	case typeClose:
+		s.closeWith(ReasonTransportClose, noopPacket)
+	case typePing:
+		// v4: pings go from the server to the client only.
+		s.closeWith(ReasonTransportError, closePacket)
+	case typeNoop, typeUpgrade:
+		// A noop is harmless; an upgrade packet means something only on a probe.
+	}
+}
+
+// heartbeat is the session's timer firing: send a ping, or end the session
+// when the last one went unanswered.
+func (s *Server) heartbeat(sess *Session, now time.Time) {
+	sess.mu.Lock()
+	if sess.closed {
+		sess.mu.Unlock()
+		return
+	}
+	if sess.pingSent {
+		sess.mu.Unlock()
+		sess.closeWith(ReasonPingTimeout, closePacket)
+		return
+	}
+	sess.pingSent = true
+	sess.enqueue(pingPacket)
+	sess.mu.Unlock()
+	s.timers.schedule(sess, now.Add(s.cfg.PingTimeout))
+}
