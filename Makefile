@@ -109,6 +109,8 @@ FUZZ_TARGETS := \
 	./internal/engineio:FuzzEnginePayload \
 	./internal/engineio:FuzzEnginePacket \
 	./internal/sio:FuzzSocketDecoder \
+	./internal/engine:FuzzDecodePayload \
+	./internal/socketio:FuzzDecoder \
 	./internal/plainws:FuzzHandle \
 	./internal/emitapi:FuzzDecode \
 	./config:FuzzLoad

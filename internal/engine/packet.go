@@ -141,7 +141,10 @@ func decodePayload(body []byte) ([]received, error) {
 	var out []received
 	for rec := range bytes.SplitSeq(body, []byte{recordSeparator}) {
 		if len(rec) > 0 && rec[0] == 'b' {
-			data, err := base64.StdEncoding.AppendDecode(nil, rec[1:])
+			if bytes.ContainsAny(rec, "\r\n") {
+				return nil, fmt.Errorf("%w: line breaks in base64", errBadPacket) // which the decoder would skip
+			}
+			data, err := base64.StdEncoding.Strict().AppendDecode(nil, rec[1:])
 			if err != nil {
 				return nil, fmt.Errorf("%w: base64: %v", errBadPacket, err)
 			}
