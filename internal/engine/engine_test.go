@@ -324,9 +324,16 @@ func TestOversizeMessages(t *testing.T) {
 		t.Errorf("reason %q", e.reason)
 	}
 	c := f.mustDial("EIO=4&transport=websocket")
-	c.read()
+	_, open, _ := c.read()
+	var o struct {
+		SID string `json:"sid"`
+	}
+	_ = json.Unmarshal([]byte(open[1:]), &o)
 	c.send("4" + strings.Repeat("x", 2000))
 	c.expectClosed()
+	if e := f.rec.await(t, "close", o.SID); e.reason != ReasonTransportError {
+		t.Errorf("oversize websocket message: reason %q", e.reason)
+	}
 }
 
 func TestSlowConsumerCutOff(t *testing.T) {

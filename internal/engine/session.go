@@ -115,6 +115,15 @@ func (s *Session) Transport() string {
 	return "polling"
 }
 
+// Writable reports whether a packet sent now goes out at once: always on a
+// websocket, on long-polling only while a GET is parked (volatile packets
+// are dropped otherwise).
+func (s *Session) Writable() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.closed && (s.transport == websocketTransport || s.wakeGet != nil)
+}
+
 // start runs the handler's Open and the first heartbeat.
 func (s *Session) start() {
 	s.dispatch(func() { s.srv.handler.Open(s) })

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -205,16 +204,22 @@ func (s *Server) onWebSocketClose(wsc *websocket.Conn, err error) {
 	if !current {
 		return
 	}
-	reason := ReasonTransportClose
-	if err != nil && !errors.Is(err, net.ErrClosed) && !isCloseFrame(err) {
-		reason = ReasonTransportError
+	reason := ReasonTransportClose // the client closed it, or the connection dropped
+	for _, breach := range protocolBreaches {
+		if errors.Is(err, breach) {
+			reason = ReasonTransportError
+		}
 	}
 	sess.closeWith(reason, nil)
 }
 
-func isCloseFrame(err error) bool {
-	var ce *websocket.CloseError
-	return errors.As(err, &ce)
+// protocolBreaches are the reasons nbio closes a websocket for that are the
+// client's fault (an oversize message, a bad frame): a transport error.
+var protocolBreaches = []error{
+	websocket.ErrMessageTooLarge, websocket.ErrInvalidUtf8, websocket.ErrReserveBitSet,
+	websocket.ErrReservedMessageType, websocket.ErrControlMessageFragmented, websocket.ErrControlMessageTooBig,
+	websocket.ErrInvalidControlFrame, websocket.ErrFragmentsShouldNotHaveBinaryOrTextMessage,
+	websocket.ErrInvalidFragmentMessage, websocket.ErrInvalidCompression, websocket.ErrInvalidCloseCode,
 }
 
 // flusher writes websocket sessions' queued frames: every frame queued for a

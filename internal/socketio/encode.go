@@ -43,6 +43,9 @@ type Encoded struct {
 // become attachments; everything else is JSON.
 func encodeEvent(nsp string, id int64, event string, args []any, ack bool) (Encoded, error) {
 	items := args
+	if items == nil {
+		items = []any{} // an ack without arguments is [], not null
+	}
 	if !ack {
 		items = make([]any, 0, len(args)+1)
 		items = append(items, event)

@@ -1,0 +1,219 @@
+package socketio
+
+import (
+	"sort"
+	"sync"
+
+	"github.com/sockside/sockside/internal/engine"
+)
+
+// Hooks are what the layer above does with a namespace's sockets. Each runs
+// on the socket's connection goroutine (one call at a time per connection),
+// so a slow one holds that connection's later packets, never another's.
+type Hooks struct {
+	// Admit decides a CONNECT (auth, middleware); an error refuses it (a
+	// *ConnectError reaches the client as it is).
+	Admit func(s *Socket) error
+	// Connected runs once the client has its socket id.
+	Connected func(s *Socket)
+	// Event handles a client event; ack is nil when the client asked for
+	// none, else answers it once (later calls are ignored).
+	Event func(s *Socket, p *Packet, ack func(args ...any) error)
+	// Disconnected runs after the socket left, with the rooms it was in.
+	Disconnected func(s *Socket, reason string, rooms []string)
+}
+
+// Namespace is a Socket.IO namespace: its sockets, its rooms, its hooks.
+//
+// Lock order: Namespace.mu before Socket.mu.
+type Namespace struct {
+	name string
+	srv  *Server
+
+	hooksMu sync.RWMutex
+	hooks   Hooks
+
+	mu      sync.RWMutex
+	sockets map[string]*Socket
+	rooms   map[string]map[*Socket]struct{}
+}
+
+func newNamespace(s *Server, name string) *Namespace {
+	return &Namespace{name: name, srv: s, sockets: make(map[string]*Socket), rooms: make(map[string]map[*Socket]struct{})}
+}
+
+// Name is the namespace's name ("/chat").
+func (n *Namespace) Name() string { return n.name }
+
+// SetHooks sets what the namespace does with its sockets.
+func (n *Namespace) SetHooks(h Hooks) {
+	n.hooksMu.Lock()
+	n.hooks = h
+	n.hooksMu.Unlock()
+}
+
+func (n *Namespace) getHooks() Hooks {
+	n.hooksMu.RLock()
+	defer n.hooksMu.RUnlock()
+	return n.hooks
+}
+
+// Count is the number of sockets connected to the namespace on this node.
+func (n *Namespace) Count() int {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return len(n.sockets)
+}
+
+// Socket returns the connected socket with id.
+func (n *Namespace) Socket(id string) (*Socket, bool) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	s, ok := n.sockets[id]
+	return s, ok
+}
+
+// Members lists the ids of the sockets in room on this node, sorted.
+func (n *Namespace) Members(room string) []string {
+	n.mu.RLock()
+	ids := make([]string, 0, len(n.rooms[room]))
+	for s := range n.rooms[room] {
+		ids = append(ids, s.id)
+	}
+	n.mu.RUnlock()
+	sort.Strings(ids)
+	return ids
+}
+
+func (n *Namespace) admit(s *Socket) error {
+	if h := n.getHooks(); h.Admit != nil {
+		return h.Admit(s)
+	}
+	return nil
+}
+
+func (n *Namespace) add(s *Socket) {
+	n.mu.Lock()
+	n.sockets[s.id] = s
+	n.mu.Unlock()
+	s.Join(s.id) // every socket is in the room of its own id
+}
+
+func (n *Namespace) connected(s *Socket) {
+	if h := n.getHooks(); h.Connected != nil {
+		h.Connected(s)
+	}
+}
+
+func (n *Namespace) join(s *Socket, room string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	members := n.rooms[room]
+	if members == nil {
+		members = make(map[*Socket]struct{}, 1)
+		n.rooms[room] = members
+	}
+	members[s] = struct{}{}
+}
+
+func (n *Namespace) leaveRoom(s *Socket, room string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if members := n.rooms[room]; members != nil {
+		delete(members, s)
+		if len(members) == 0 {
+			delete(n.rooms, room)
+		}
+	}
+}
+
+func (n *Namespace) remove(s *Socket, rooms []string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	delete(n.sockets, s.id)
+	for _, room := range rooms {
+		if members := n.rooms[room]; members != nil {
+			delete(members, s)
+			if len(members) == 0 {
+				delete(n.rooms, room)
+			}
+		}
+	}
+}
+
+// Broadcast is who a broadcast goes to: the sockets in any of Rooms (every
+// socket when there are none), except those in any of Except.
+type Broadcast struct {
+	Rooms    []string
+	Except   []string
+	Volatile bool // dropped for sockets that cannot take it right now
+}
+
+// Emit sends event to the sockets b selects on this node. The packet is
+// encoded once and its engine packets shared by every receiver.
+func (n *Namespace) Emit(b Broadcast, event string, args ...any) error {
+	enc, err := encodeEvent(n.name, noID, event, args, false)
+	if err != nil {
+		return err
+	}
+	packets := make([]*engine.Packet, 0, 1+len(enc.Attachments))
+	packets = append(packets, engine.Message(enc.Text, false))
+	for _, a := range enc.Attachments {
+		packets = append(packets, engine.Message(a, true))
+	}
+	for _, s := range n.targets(b) {
+		s.conn.sendPackets(packets, b.Volatile)
+	}
+	return nil
+}
+
+// targets resolves b to sockets.
+func (n *Namespace) targets(b Broadcast) []*Socket {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	var excluded map[*Socket]struct{}
+	if len(b.Except) > 0 {
+		excluded = make(map[*Socket]struct{})
+		for _, room := range b.Except {
+			for s := range n.rooms[room] {
+				excluded[s] = struct{}{}
+			}
+		}
+	}
+	var out []*Socket
+	if len(b.Rooms) == 0 {
+		out = make([]*Socket, 0, len(n.sockets))
+		for _, s := range n.sockets {
+			if _, x := excluded[s]; !x {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	seen := make(map[*Socket]struct{})
+	for _, room := range b.Rooms {
+		for s := range n.rooms[room] {
+			if _, x := excluded[s]; x {
+				continue
+			}
+			if _, dup := seen[s]; !dup {
+				seen[s] = struct{}{}
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// sendPackets sends shared engine packets; volatile ones only when the
+// transport can take them at once.
+func (c *conn) sendPackets(packets []*engine.Packet, volatile bool) {
+	if volatile && !c.sess.Writable() {
+		return
+	}
+	for _, p := range packets {
+		if c.sess.Send(p) != nil {
+			return
+		}
+	}
+}

@@ -1,0 +1,270 @@
+package socketio
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/sockside/sockside/internal/engine"
+)
+
+// Socket is one connection's membership of one namespace.
+type Socket struct {
+	id   string
+	ns   *Namespace
+	conn *conn
+	auth json.RawMessage // the CONNECT payload
+
+	mu        sync.Mutex
+	connected bool
+	rooms     map[string]struct{}
+	acks      map[int64]*pendingAck // server-to-client acks awaited; nil when none
+	nextAck   int64
+	value     any
+}
+
+type pendingAck struct {
+	fn    func(args []any, err error)
+	timer *time.Timer
+}
+
+// ErrAckTimeout is what an EmitWithAck callback gets when the client does not answer in time.
+var ErrAckTimeout = errors.New("socket.io: ack timed out")
+
+func newSocket(n *Namespace, c *conn, auth json.RawMessage) *Socket {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return &Socket{id: base64.RawURLEncoding.EncodeToString(b[:]), ns: n, conn: c, auth: auth, connected: true}
+}
+
+// ID is the socket's id (socket.id on the client).
+func (s *Socket) ID() string { return s.id }
+
+// Namespace is the socket's namespace.
+func (s *Socket) Namespace() *Namespace { return s.ns }
+
+// Session is the Engine.IO session beneath (its handshake, its transport).
+func (s *Socket) Session() *engine.Session { return s.conn.sess }
+
+// SetValue stores the layer above's state for the socket; Value returns it.
+func (s *Socket) SetValue(v any) {
+	s.mu.Lock()
+	s.value = v
+	s.mu.Unlock()
+}
+
+// Value is what SetValue stored.
+func (s *Socket) Value() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.value
+}
+
+// Connected reports whether the socket is still in its namespace.
+func (s *Socket) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.connected
+}
+
+// Join puts the socket in rooms.
+func (s *Socket) Join(rooms ...string) {
+	for _, room := range rooms {
+		s.mu.Lock()
+		if !s.connected {
+			s.mu.Unlock()
+			return
+		}
+		if s.rooms == nil {
+			s.rooms = make(map[string]struct{}, 2)
+		}
+		_, in := s.rooms[room]
+		s.rooms[room] = struct{}{}
+		s.mu.Unlock()
+		if !in {
+			s.ns.join(s, room)
+		}
+	}
+}
+
+// Leave takes the socket out of room.
+func (s *Socket) Leave(room string) {
+	s.mu.Lock()
+	_, in := s.rooms[room]
+	delete(s.rooms, room)
+	s.mu.Unlock()
+	if in {
+		s.ns.leaveRoom(s, room)
+	}
+}
+
+// Rooms lists the socket's rooms, sorted, its own id's included.
+func (s *Socket) Rooms() []string {
+	s.mu.Lock()
+	out := make([]string, 0, len(s.rooms))
+	for r := range s.rooms {
+		out = append(out, r)
+	}
+	s.mu.Unlock()
+	sort.Strings(out)
+	return out
+}
+
+// In reports whether the socket is in room.
+func (s *Socket) In(room string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, in := s.rooms[room]
+	return in
+}
+
+// Emit sends an event to this socket.
+func (s *Socket) Emit(event string, args ...any) error {
+	if !s.Connected() {
+		return errNotConnected
+	}
+	enc, err := encodeEvent(s.ns.name, noID, event, args, false)
+	if err != nil {
+		return err
+	}
+	return s.conn.send(enc)
+}
+
+// EmitWithAck sends an event the client acknowledges; fn gets its answer,
+// or ErrAckTimeout after timeout, or errNotConnected if the socket leaves
+// first. It is called once, from another goroutine.
+func (s *Socket) EmitWithAck(timeout time.Duration, fn func(args []any, err error), event string, args ...any) error {
+	s.mu.Lock()
+	if !s.connected {
+		s.mu.Unlock()
+		return errNotConnected
+	}
+	id := s.nextAck
+	s.nextAck++
+	if s.acks == nil {
+		s.acks = make(map[int64]*pendingAck, 1)
+	}
+	pa := &pendingAck{fn: fn}
+	s.acks[id] = pa
+	pa.timer = time.AfterFunc(timeout, func() {
+		if s.takeAck(id) != nil {
+			fn(nil, ErrAckTimeout)
+		}
+	})
+	s.mu.Unlock()
+	enc, err := encodeEvent(s.ns.name, id, event, args, false)
+	if err == nil {
+		err = s.conn.send(enc)
+	}
+	if err != nil && s.takeAck(id) != nil {
+		pa.timer.Stop()
+		return err
+	}
+	return nil
+}
+
+func (s *Socket) takeAck(id int64) *pendingAck {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pa := s.acks[id]
+	delete(s.acks, id)
+	if len(s.acks) == 0 {
+		s.acks = nil
+	}
+	return pa
+}
+
+// acked is the client's answer to an EmitWithAck.
+func (s *Socket) acked(p *Packet) {
+	pa := s.takeAck(p.ID)
+	if pa == nil {
+		return // late (timed out) or never asked
+	}
+	pa.timer.Stop()
+	args, err := p.Args()
+	pa.fn(args, err)
+}
+
+// event hands a client event to the namespace's hook with its ack.
+func (s *Socket) event(p *Packet) {
+	h := s.ns.getHooks()
+	if h.Event == nil {
+		return
+	}
+	var ack func(args ...any) error
+	if p.ID != noID {
+		var once sync.Once
+		ack = func(args ...any) error {
+			err := errAckSent
+			once.Do(func() {
+				if !s.Connected() {
+					err = errNotConnected
+					return
+				}
+				var enc Encoded
+				enc, err = encodeEvent(s.ns.name, p.ID, "", args, true)
+				if err == nil {
+					err = s.conn.send(enc)
+				}
+			})
+			return err
+		}
+	}
+	h.Event(s, p, ack)
+}
+
+var errAckSent = errors.New("socket.io: ack already sent")
+
+// Disconnect takes the socket out of its namespace: the client gets a
+// DISCONNECT for it (reason "server namespace disconnect"); with close, the
+// whole connection ends.
+func (s *Socket) Disconnect(closeConn bool) {
+	if !s.Connected() {
+		return
+	}
+	s.conn.sendText(encodeDisconnect(s.ns.name))
+	s.leave(ReasonServerNamespaceDisconnect, closeConn)
+}
+
+// leave removes the socket from its namespace and rooms, fails its
+// pending acks and tells the hook.
+func (s *Socket) leave(reason string, closeConn bool) {
+	s.mu.Lock()
+	if !s.connected {
+		s.mu.Unlock()
+		return
+	}
+	s.connected = false
+	rooms := make([]string, 0, len(s.rooms))
+	for r := range s.rooms {
+		rooms = append(rooms, r)
+	}
+	s.rooms = nil
+	acks := s.acks
+	s.acks = nil
+	s.mu.Unlock()
+
+	s.ns.remove(s, rooms)
+	s.conn.remove(s)
+	for _, pa := range acks {
+		pa.timer.Stop()
+		pa.fn(nil, errNotConnected)
+	}
+	if closeConn {
+		s.conn.sess.Close()
+	}
+	if h := s.ns.getHooks(); h.Disconnected != nil {
+		own := rooms[:0]
+		for _, r := range rooms {
+			if r != s.id {
+				own = append(own, r)
+			}
+		}
+		sort.Strings(own)
+		h.Disconnected(s, reason, own)
+	}
+}
