@@ -30,7 +30,6 @@ import (
 	"time"
 
 	"github.com/lesismal/nbio/nbhttp"
-	"github.com/lesismal/nbio/nbhttp/websocket"
 )
 
 // Config is the engine's settings; Default has the protocol's defaults.
@@ -126,10 +125,9 @@ type Server struct {
 	closed    bool
 	closeOnce sync.Once
 
-	timers   *timers
-	flusher  *flusher
-	poller   *nbhttp.Engine
-	upgrader *websocket.Upgrader
+	timers  *timers
+	flusher *flusher
+	poller  *nbhttp.Engine
 }
 
 // New starts a server (its poller, flusher and timers); Close stops it.
@@ -163,7 +161,7 @@ func New(cfg Config, h Handler) (*Server, error) {
 }
 
 // Close ends every session (parked polling requests are answered with a
-// close packet) and stops the poller.
+// close packet).
 func (s *Server) Close() { s.closeOnce.Do(s.close) }
 
 func (s *Server) close() {
@@ -178,7 +176,6 @@ func (s *Server) close() {
 		sess.closeWith(ReasonForcedClose, closePacket)
 	}
 	s.flusher.stop()
-	s.poller.Stop()
 	s.timers.stop()
 }
 
@@ -269,17 +266,20 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 	}{sess.id, upgrades, s.cfg.PingInterval.Milliseconds(), s.cfg.PingTimeout.Milliseconds(), s.cfg.MaxPayload})
 
 	if transport == "websocket" {
-		wsc, err := s.upgrader.UpgradeAndTransferConnToPoller(w, r, nil)
-		if err != nil {
-			s.log.Debug("websocket handshake failed", "err", err)
+		// Registered and started first: a frame may arrive as soon as the
+		// upgrade is answered, and Open goes ahead of it.
+		if !s.register(sess) {
+			writeError(w, errBadRequest)
 			return
 		}
-		if !s.register(sess) {
-			_ = wsc.Close()
+		sess.start()
+		wsc, err := s.upgradeFor(w, r, &wsOwner{sess: sess})
+		if err != nil {
+			s.log.Debug("websocket handshake failed", "err", err)
+			sess.closeWith(ReasonTransportError, nil)
 			return
 		}
 		sess.attachWebSocket(wsc, &Packet{kind: typeOpen, data: open})
-		sess.start()
 		return
 	}
 	if !s.register(sess) {

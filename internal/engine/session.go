@@ -62,10 +62,10 @@ type Session struct {
 	queued    int64     // bytes in queue
 	pingSent  bool      // a ping awaits its pong
 	// long-polling
-	getting  bool          // a GET is being answered
-	wakeGet  chan struct{} // set while a GET is parked
-	posting  bool          // a POST is being read
-	upgrader *websocket.Conn
+	getting bool          // a GET is being answered
+	wakeGet chan struct{} // set while a GET is parked
+	posting bool          // a POST is being read
+	probe   *wsOwner      // a websocket probing an upgrade
 	// websocket
 	ws     *websocket.Conn
 	marked bool // in the flusher's list
@@ -186,8 +186,8 @@ func (s *Session) closeWith(reason string, farewell *Packet) {
 		return
 	}
 	s.closed = true
-	ws, probe := s.ws, s.upgrader
-	s.upgrader = nil
+	ws, probe := s.ws, s.probe
+	s.probe = nil
 	if s.transport == polling {
 		if farewell != nil {
 			s.queue = append(s.queue, farewell)
@@ -204,7 +204,9 @@ func (s *Session) closeWith(reason string, farewell *Packet) {
 	s.srv.timers.cancel(s)
 	s.srv.unregister(s)
 	if probe != nil {
-		_ = probe.Close()
+		if c := probe.conn.Load(); c != nil {
+			_ = c.Close()
+		}
 	}
 	if ws != nil {
 		// The flusher writes what is queued, then closes (see flusher.flush).

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lesismal/nbio"
@@ -14,30 +15,68 @@ import (
 	"github.com/lesismal/nbio/nbhttp/websocket"
 )
 
-// startPoller starts the netpoller the websockets are handed to after their
-// HTTP upgrade (the listener stays net/http's: long-polling, the upgrade
-// request and every other endpoint are served as before). The poller has no
-// listener of its own.
+// startPoller makes sure the netpoller the websockets are handed to after
+// their HTTP upgrade runs (the listener stays net/http's: long-polling, the
+// upgrade request and every other endpoint are served as before).
 func (s *Server) startPoller() error {
 	setNBIOLog.Do(func() { logging.SetLogger(nbioLog{}) })
-	s.poller = nbhttp.NewEngine(nbhttp.Config{
-		Name:                    "sockside",
-		IOMod:                   nbhttp.IOModNonBlocking,
-		ReleaseWebsocketPayload: true,
-		MaxWriteBufferSize:      int(s.cfg.SendBuffer), // the kernel's side of the send bound; 0: none
-	})
-	if err := s.poller.Start(); err != nil {
-		return fmt.Errorf("engine: start the netpoller: %w", err)
-	}
+	poller, err := sharedPoller(int(s.cfg.SendBuffer))
+	s.poller = poller
+	return err
+}
+
+// wsOwner is what a websocket belongs to, bound before the connection goes
+// live so that no frame arrives without it: a session, which the websocket
+// serves or (probing) is being probed for.
+type wsOwner struct {
+	sess    *Session
+	probing atomic.Bool
+	conn    atomic.Pointer[websocket.Conn] // once upgraded
+}
+
+// upgradeFor upgrades the request to a websocket owned by o.
+func (s *Server) upgradeFor(w http.ResponseWriter, r *http.Request, o *wsOwner) (*websocket.Conn, error) {
 	u := websocket.NewUpgrader()
 	u.Engine = s.poller
 	u.KeepaliveTime = 0 // heartbeats are the protocol's, from the timer heap
 	u.MessageLengthLimit = int(s.cfg.MaxPayload)
 	u.CheckOrigin = func(*http.Request) bool { return true } // the origin policy runs before (AllowRequest, the HTTP middleware)
-	u.OnMessage(s.onWebSocketMessage)
-	u.OnClose(s.onWebSocketClose)
-	s.upgrader = u
-	return nil
+	u.OnMessage(func(c *websocket.Conn, mt websocket.MessageType, data []byte) { o.message(c, mt, data) })
+	u.OnClose(func(c *websocket.Conn, err error) { o.closed(c, err) })
+	wsc, err := u.UpgradeAndTransferConnToPoller(w, r, nil)
+	if err == nil {
+		o.conn.Store(wsc)
+	}
+	return wsc, err
+}
+
+// The netpollers, one per send bound, shared by every Server of the process
+// and never stopped: like the Go runtime's own netpoller, a process
+// resource. (Stopping one that has just started can hang in nbio v1.6.8: its
+// event loop resets the stop flag when it begins.) Servers close their own
+// connections.
+var (
+	pollersMu sync.Mutex
+	pollers   = map[int]*nbhttp.Engine{}
+)
+
+func sharedPoller(sendBuffer int) (*nbhttp.Engine, error) {
+	pollersMu.Lock()
+	defer pollersMu.Unlock()
+	if p, ok := pollers[sendBuffer]; ok {
+		return p, nil
+	}
+	p := nbhttp.NewEngine(nbhttp.Config{
+		Name:                    "sockside",
+		IOMod:                   nbhttp.IOModNonBlocking,
+		ReleaseWebsocketPayload: true,
+		MaxWriteBufferSize:      sendBuffer, // the kernel's side of the send bound; 0: none
+	})
+	if err := p.Start(); err != nil {
+		return nil, fmt.Errorf("engine: start the netpoller: %w", err)
+	}
+	pollers[sendBuffer] = p
+	return p, nil
 }
 
 // nbioLog sends the poller's own log lines (a process-wide setting of
@@ -57,7 +96,6 @@ var setNBIOLog sync.Once
 // attachWebSocket makes wsc the session's transport, with first (the open
 // packet of a websocket handshake) ahead of anything else.
 func (s *Session) attachWebSocket(wsc *websocket.Conn, first *Packet) {
-	wsc.SetSession(s)
 	s.mu.Lock()
 	s.transport = websocketTransport
 	s.ws = wsc
@@ -76,55 +114,54 @@ func (s *Session) attachWebSocket(wsc *websocket.Conn, first *Packet) {
 // websocket, or no upgrade packet within UpgradeTimeout closes the probe and
 // leaves the session on polling.
 func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, sess *Session) {
+	o := &wsOwner{sess: sess}
+	o.probing.Store(true)
 	sess.mu.Lock()
-	busy := sess.closed || sess.transport != polling || sess.upgrader != nil
+	busy := sess.closed || sess.transport != polling || sess.probe != nil
+	if !busy {
+		sess.probe = o
+	}
 	sess.mu.Unlock()
 	if busy {
 		writeError(w, errBadRequest)
 		return
 	}
-	wsc, err := s.upgrader.UpgradeAndTransferConnToPoller(w, r, nil)
+	wsc, err := s.upgradeFor(w, r, o)
 	if err != nil {
 		s.log.Debug("websocket upgrade failed", "sid", sess.id, "err", err)
+		sess.endProbe(o)
 		return
 	}
-	sess.mu.Lock()
-	if sess.closed || sess.transport != polling || sess.upgrader != nil {
-		sess.mu.Unlock()
-		_ = wsc.Close()
-		return
-	}
-	sess.upgrader = wsc
-	sess.mu.Unlock()
-	wsc.SetSession(&probe{sess: sess})
 	time.AfterFunc(s.cfg.UpgradeTimeout, func() {
-		sess.mu.Lock()
-		expired := sess.upgrader == wsc
-		if expired {
-			sess.upgrader = nil
-		}
-		sess.mu.Unlock()
-		if expired {
+		if sess.endProbe(o) {
 			_ = wsc.Close()
 		}
 	})
 }
 
-// probe marks a websocket that has not completed its upgrade yet.
-type probe struct{ sess *Session }
-
-func (s *Server) onWebSocketMessage(wsc *websocket.Conn, mt websocket.MessageType, data []byte) {
-	switch owner := wsc.Session().(type) {
-	case *Session:
-		p, err := decodeFrame(mt, data)
-		if err != nil {
-			owner.closeWith(ReasonParseError, nil)
-			return
-		}
-		owner.receive(p)
-	case *probe:
-		owner.sess.onProbe(wsc, mt, data)
+// endProbe drops o as the session's probe; it reports whether o still was.
+func (s *Session) endProbe(o *wsOwner) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.probe != o {
+		return false
 	}
+	s.probe = nil
+	return true
+}
+
+// message is a frame from o's websocket.
+func (o *wsOwner) message(wsc *websocket.Conn, mt websocket.MessageType, data []byte) {
+	p, err := decodeFrame(mt, data)
+	if o.probing.Load() {
+		o.sess.onProbe(o, wsc, p, err)
+		return
+	}
+	if err != nil {
+		o.sess.closeWith(ReasonParseError, nil)
+		return
+	}
+	o.sess.receive(p)
 }
 
 // decodeFrame decodes a websocket message: binary frames are binary
@@ -144,12 +181,11 @@ func decodeFrame(mt websocket.MessageType, data []byte) (received, error) {
 
 // onProbe handles the packets of a websocket still probing: "2probe" is
 // answered "3probe" and the parked GET released; "5" completes the upgrade.
-func (s *Session) onProbe(wsc *websocket.Conn, mt websocket.MessageType, data []byte) {
-	p, err := decodeFrame(mt, data)
+func (s *Session) onProbe(o *wsOwner, wsc *websocket.Conn, p received, err error) {
 	switch {
 	case err == nil && p.kind == typePing && string(p.data) == "probe":
 		s.mu.Lock()
-		ok := s.upgrader == wsc && !s.closed
+		ok := s.probe == o && !s.closed
 		if ok {
 			s.enqueue(noopPacket) // ends the client's polling cycle
 		}
@@ -159,33 +195,28 @@ func (s *Session) onProbe(wsc *websocket.Conn, mt websocket.MessageType, data []
 		}
 	case err == nil && p.kind == typeUpgrade:
 		s.mu.Lock()
-		if s.upgrader != wsc || s.closed {
+		if s.probe != o || s.closed {
 			s.mu.Unlock()
 			_ = wsc.Close()
 			return
 		}
-		s.upgrader = nil
+		s.probe = nil
+		o.probing.Store(false)
 		s.transport = websocketTransport
 		s.ws = wsc
 		// What was queued for polling (a noop the GET did not take) goes
 		// on the websocket; noops mean nothing there.
-		q := s.take()
-		for _, p := range q {
+		for _, p := range s.take() {
 			if p.kind != typeNoop {
 				s.enqueue(p)
 			}
 		}
 		s.mu.Unlock()
-		wsc.SetSession(s)
 		if u, ok := s.srv.handler.(UpgradeHandler); ok {
 			s.dispatch(func() { u.Upgrade(s) })
 		}
 	default:
-		s.mu.Lock()
-		if s.upgrader == wsc {
-			s.upgrader = nil
-		}
-		s.mu.Unlock()
+		s.endProbe(o)
 		_ = wsc.Close()
 	}
 }
@@ -193,13 +224,15 @@ func (s *Session) onProbe(wsc *websocket.Conn, mt websocket.MessageType, data []
 // probeAnswer is "3probe" as a text frame.
 var probeAnswer = append(appendFrameHeader(nil, opText, 6), "3probe"...)
 
-func (s *Server) onWebSocketClose(wsc *websocket.Conn, err error) {
-	sess, ok := wsc.Session().(*Session)
-	if !ok {
-		return // a probe that did not complete: the session goes on polling
+// closed is o's websocket closing.
+func (o *wsOwner) closed(wsc *websocket.Conn, err error) {
+	sess := o.sess
+	if o.probing.Load() {
+		sess.endProbe(o) // a probe that did not complete: the session goes on polling
+		return
 	}
 	sess.mu.Lock()
-	current := sess.ws == wsc
+	current := sess.ws == wsc || sess.ws == nil && sess.transport == websocketTransport
 	sess.mu.Unlock()
 	if !current {
 		return
