@@ -23,7 +23,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -218,7 +217,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, errBadHandshakeMethod)
 			return
 		}
-		s.handshake(w, r, transport, q)
+		s.handshake(w, r, transport)
 		return
 	}
 	sess, ok := s.Session(sid)
@@ -241,7 +240,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // handshake opens a session on transport.
-func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport string, q url.Values) {
+func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport string) {
 	if s.cfg.AllowRequest != nil {
 		if err := s.cfg.AllowRequest(r); err != nil {
 			var re *RequestError
@@ -252,7 +251,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 			return
 		}
 	}
-	sess := newSession(s, newID(), handshakeOf(r, q))
+	sess := newSession(s, newID(), handshakeOf(r))
 	upgrades := []string{"websocket"}
 	if transport == "websocket" {
 		upgrades = []string{}

@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -12,31 +13,50 @@ import (
 )
 
 // Handshake is what a session keeps of its opening request: what handlers
-// read, not the request (nor its header bag beyond these).
+// read, compactly (the query unparsed, a few headers as a flat list), not the
+// request.
 type Handshake struct {
-	Addr   string     // the client's address (host, without the port)
-	Query  url.Values // the handshake's query
-	Header http.Header
-	Time   time.Time
-	Secure bool // TLS, or X-Forwarded-Proto https
+	Addr     string // the client's address (host, without the port)
+	RawQuery string
+	Time     time.Time
+	Secure   bool     // TLS, or X-Forwarded-Proto https
+	headers  []string // name, value, name, value... of keptHeaders
+}
+
+// Query parses the handshake's query.
+func (h *Handshake) Query() url.Values {
+	q, _ := url.ParseQuery(h.RawQuery)
+	return q
+}
+
+// Header is the kept headers of the handshake (a fresh map on each call).
+func (h *Handshake) Header() http.Header {
+	out := make(http.Header, len(h.headers)/2)
+	for i := 0; i+1 < len(h.headers); i += 2 {
+		out[h.headers[i]] = append(out[h.headers[i]], h.headers[i+1])
+	}
+	return out
 }
 
 // keptHeaders are the handshake headers a session keeps: what the Socket.IO
 // layer, the auth and the hooks read.
 var keptHeaders = []string{"Cookie", "Origin", "User-Agent", "Authorization", "Accept-Language", "Referer", "X-Forwarded-For", "X-Forwarded-Proto", "X-Real-Ip"}
 
-func handshakeOf(r *http.Request, q url.Values) Handshake {
-	h := make(http.Header, 4)
+func handshakeOf(r *http.Request) Handshake {
+	var kept []string
 	for _, k := range keptHeaders {
-		if v := r.Header.Values(k); len(v) > 0 {
-			h[k] = v
+		for _, v := range r.Header.Values(k) {
+			kept = append(kept, k, v)
 		}
 	}
 	addr, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		addr = r.RemoteAddr
 	}
-	return Handshake{Addr: addr, Query: q, Header: h, Time: time.Now(), Secure: r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")}
+	return Handshake{
+		Addr: addr, RawQuery: r.URL.RawQuery, Time: time.Now(), headers: slices.Clip(kept),
+		Secure: r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"),
+	}
 }
 
 type transportKind uint8

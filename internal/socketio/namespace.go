@@ -75,14 +75,24 @@ func (n *Namespace) Socket(id string) (*Socket, bool) {
 
 // Members lists the ids of the sockets in room on this node, sorted.
 func (n *Namespace) Members(room string) []string {
+	var ids []string
 	n.mu.RLock()
-	ids := make([]string, 0, len(n.rooms[room]))
-	for s := range n.rooms[room] {
-		ids = append(ids, s.id)
-	}
+	n.each(room, func(s *Socket) { ids = append(ids, s.id) })
 	n.mu.RUnlock()
 	sort.Strings(ids)
 	return ids
+}
+
+// each calls f for the sockets in room: its members, or the socket whose
+// id it is (every socket is in the room of its own id, which is not kept
+// in the index: one map per socket for nothing). Called with n.mu held.
+func (n *Namespace) each(room string, f func(*Socket)) {
+	if s, ok := n.sockets[room]; ok {
+		f(s)
+	}
+	for s := range n.rooms[room] {
+		f(s)
+	}
 }
 
 func (n *Namespace) admit(s *Socket) error {
@@ -96,7 +106,6 @@ func (n *Namespace) add(s *Socket) {
 	n.mu.Lock()
 	n.sockets[s.id] = s
 	n.mu.Unlock()
-	s.Join(s.id) // every socket is in the room of its own id
 }
 
 func (n *Namespace) connected(s *Socket) {
@@ -175,9 +184,7 @@ func (n *Namespace) targets(b Broadcast) []*Socket {
 	if len(b.Except) > 0 {
 		excluded = make(map[*Socket]struct{})
 		for _, room := range b.Except {
-			for s := range n.rooms[room] {
-				excluded[s] = struct{}{}
-			}
+			n.each(room, func(s *Socket) { excluded[s] = struct{}{} })
 		}
 	}
 	var out []*Socket
@@ -192,15 +199,15 @@ func (n *Namespace) targets(b Broadcast) []*Socket {
 	}
 	seen := make(map[*Socket]struct{})
 	for _, room := range b.Rooms {
-		for s := range n.rooms[room] {
+		n.each(room, func(s *Socket) {
 			if _, x := excluded[s]; x {
-				continue
+				return
 			}
 			if _, dup := seen[s]; !dup {
 				seen[s] = struct{}{}
 				out = append(out, s)
 			}
-		}
+		})
 	}
 	return out
 }

@@ -126,12 +126,14 @@ type engineHandler Server
 
 func (h *engineHandler) Open(sess *engine.Session) {
 	s := (*Server)(h)
-	c := &conn{srv: s, sess: sess, dec: NewDecoder(s.cfg.Limits)}
+	c := &conn{srv: s, sess: sess, dec: Decoder{limits: s.cfg.Limits}}
+	c.mu.Lock()
 	c.connectTimer = time.AfterFunc(s.cfg.ConnectTimeout, func() {
 		if !c.hasSockets() {
 			sess.Close()
 		}
 	})
+	c.mu.Unlock()
 	sess.SetValue(c)
 }
 
@@ -158,13 +160,24 @@ func (h *engineHandler) Close(sess *engine.Session, reason string) {
 type conn struct {
 	srv  *Server
 	sess *engine.Session
-	dec  *Decoder
+	dec  Decoder
 
-	connectTimer *time.Timer
-	attachTimer  *time.Timer
+	attachTimer *time.Timer
 
-	mu      sync.Mutex
-	sockets []*Socket // usually one
+	mu           sync.Mutex
+	connectTimer *time.Timer // until the first CONNECT; nil after
+	sockets      []*Socket   // usually one
+}
+
+// stopConnectTimer ends the connect timeout (and lets its timer go).
+func (c *conn) stopConnectTimer() {
+	c.mu.Lock()
+	t := c.connectTimer
+	c.connectTimer = nil
+	c.mu.Unlock()
+	if t != nil {
+		t.Stop()
+	}
 }
 
 func (c *conn) hasSockets() bool {
@@ -277,7 +290,7 @@ func (c *conn) connect(p *Packet) {
 	c.mu.Lock()
 	c.sockets = append(c.sockets, s)
 	c.mu.Unlock()
-	c.connectTimer.Stop()
+	c.stopConnectTimer()
 	n.add(s)
 	c.sendText(encodeConnect(n.name, s.id, ""))
 	n.connected(s)
@@ -285,7 +298,7 @@ func (c *conn) connect(p *Packet) {
 
 // closed disconnects every socket of the connection with the engine's reason.
 func (c *conn) closed(reason string) {
-	c.connectTimer.Stop()
+	c.stopConnectTimer()
 	if c.attachTimer != nil {
 		c.attachTimer.Stop()
 	}

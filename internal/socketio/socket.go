@@ -74,6 +74,9 @@ func (s *Socket) Connected() bool {
 // Join puts the socket in rooms.
 func (s *Socket) Join(rooms ...string) {
 	for _, room := range rooms {
+		if room == s.id {
+			continue // it always is
+		}
 		s.mu.Lock()
 		if !s.connected {
 			s.mu.Unlock()
@@ -102,7 +105,8 @@ func (s *Socket) Leave(room string) {
 	}
 }
 
-// Rooms lists the socket's rooms, sorted, its own id's included.
+// Rooms lists the rooms the socket joined, sorted, without the room of its
+// own id that every socket is in.
 func (s *Socket) Rooms() []string {
 	s.mu.Lock()
 	out := make([]string, 0, len(s.rooms))
@@ -114,8 +118,11 @@ func (s *Socket) Rooms() []string {
 	return out
 }
 
-// In reports whether the socket is in room.
+// In reports whether the socket is in room (its own id's included).
 func (s *Socket) In(room string) bool {
+	if room == s.id {
+		return true
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, in := s.rooms[room]
@@ -243,7 +250,7 @@ func (s *Socket) leave(reason string, closeConn bool) {
 	for r := range s.rooms {
 		rooms = append(rooms, r)
 	}
-	s.rooms = nil
+	s.rooms = nil // and with it the map
 	acks := s.acks
 	s.acks = nil
 	s.mu.Unlock()
@@ -258,13 +265,7 @@ func (s *Socket) leave(reason string, closeConn bool) {
 		s.conn.sess.Close()
 	}
 	if h := s.ns.getHooks(); h.Disconnected != nil {
-		own := rooms[:0]
-		for _, r := range rooms {
-			if r != s.id {
-				own = append(own, r)
-			}
-		}
-		sort.Strings(own)
-		h.Disconnected(s, reason, own)
+		sort.Strings(rooms)
+		h.Disconnected(s, reason, rooms)
 	}
 }
