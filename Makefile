@@ -34,7 +34,7 @@ web/node_modules: web/package-lock.json $(SDK_SOURCES)
 	@touch $@
 
 ## test: everything CI runs
-test: test-go test-e2e test-sdk test-web test-next fuzz-short
+test: test-go test-e2e test-suites test-sdk test-web test-next fuzz-short
 
 # The generated files make test checks; `make generate` rewrites them.
 lint:
@@ -62,6 +62,16 @@ embed-bin:
 
 test-e2e: bin embed-bin e2e/node_modules
 	cd e2e && SOCKSIDE_BIN=$(BIN) SOCKSIDE_EMBED_BIN=$(CURDIR)/bin/embed-example npm test
+
+## test-suites: the official Engine.IO v4 and Socket.IO v5 test suites (e2e/suites, copied from
+## socketio/socket.io) against the conformance fixture on both cores, the library's and the own core
+.PHONY: test-suites
+test-suites: e2e/suites/node_modules
+	cd e2e/suites && node run.mjs
+
+e2e/suites/node_modules: e2e/suites/package-lock.json
+	cd e2e/suites && npm ci --no-audit --no-fund
+	@touch $@
 
 ## test-sdk: install, build and test the npm package (packages/sockside) against the real server:
 ## the client layer, the hooks handler (signature vector, end to end), emit, npm pack

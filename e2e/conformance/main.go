@@ -56,27 +56,47 @@ const shutdownTimeout = 5 * time.Second
 func main() {
 	// The suites hard-code http://localhost:3000.
 	addr := flag.String("addr", "localhost:3000", "listen address (HOST:PORT)")
+	core := flag.String("core", "library", "the server core: library (today's, on github.com/zishang520/socket.io) or own (internal/engine and internal/socketio)")
 	flag.Parse()
-	if err := run(*addr); err != nil {
+	if err := run(*addr, *core); err != nil {
 		fmt.Fprintln(os.Stderr, "conformance:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr string) error {
+// handlerSet is a fixture on one core.
+type handlerSet interface {
+	http.Handler
+	Close()
+}
+
+func run(addr, core string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	var f handlerSet
+	switch core {
+	case "library":
+		f = newFixture()
+	case "own":
+		own, err := newOwnFixture()
+		if err != nil {
+			return err
+		}
+		f = own
+	default:
+		return fmt.Errorf("-core %q: library or own", core)
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
+		f.Close()
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	f := newFixture()
 	srv := &http.Server{Handler: f, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	slog.Info("conformance fixture listening", "url", "http://"+ln.Addr().String(),
-		"socketio", "/socket.io/", "engineio", "/engine.io/")
+		"socketio", "/socket.io/", "engineio", "/engine.io/", "core", core)
 
 	select {
 	case err := <-serveErr:

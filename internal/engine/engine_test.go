@@ -373,3 +373,44 @@ func TestIdleWebSocketsHaveNoGoroutine(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// A client's close and its GET may arrive in either order: a close with no
+// GET parked leaves the session known until the next GET has taken its noop.
+func TestCloseByClientBeforeItsGet(t *testing.T) {
+	f := start(t, nil)
+	sid := f.openPolling()
+	u := f.url("EIO=4&transport=polling&sid=" + sid)
+	if res := f.post(u, "1"); res.body != "ok" {
+		t.Fatalf("POST 1: %q", res.body)
+	}
+	if res := f.get(u); res.status != 200 || res.body != "6" {
+		t.Errorf("GET after the close: %d %q, want the noop", res.status, res.body)
+	}
+	if res := f.get(u); res.status != 400 {
+		t.Errorf("the next GET: %d %q, want 400", res.status, res.body)
+	}
+}
+
+// A GET after the probe: the noop at once while the client has not sent its
+// upgrade packet; 400 once it has (the session moved to the websocket).
+func TestGetDuringTheUpgrade(t *testing.T) {
+	f := start(t, nil)
+	sid := f.openPolling()
+	u := f.url("EIO=4&transport=polling&sid=" + sid)
+	c := f.mustDial("EIO=4&transport=websocket&sid=" + sid)
+	c.send("2probe")
+	c.expectText("3probe")
+	if res := f.get(u); res.status != 200 || res.body != "6" {
+		t.Errorf("GET after the probe: %d %q, want the noop", res.status, res.body)
+	}
+	sid2 := f.openPolling()
+	c2 := f.mustDial("EIO=4&transport=websocket&sid=" + sid2)
+	c2.send("2probe")
+	c2.expectText("3probe")
+	c2.send("5")
+	if res := f.get(f.url("EIO=4&transport=polling&sid=" + sid2)); res.status != 400 {
+		t.Errorf("GET right after the upgrade packet: %d %q, want 400", res.status, res.body)
+	}
+	c2.send("4still")
+	c2.expectText("4still")
+}

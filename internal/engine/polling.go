@@ -4,7 +4,12 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 )
+
+// upgradeRaceGrace is how long a GET that arrives during an upgrade waits
+// for the upgrade packet the client may have sent just before it.
+const upgradeRaceGrace = 100 * time.Millisecond
 
 // payloadBuffers are the buffers polling answers are encoded into.
 var payloadBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
@@ -15,6 +20,23 @@ var payloadBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); ret
 // that goes away while its GET is parked has closed it.
 func (s *Session) poll(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
+	if o := s.probe; o != nil && o.answered {
+		// A GET after the probe was answered: the official clients pause
+		// polling then, so this one may have raced the upgrade packet sent
+		// before it on the websocket. It gets a moment for that to land
+		// (then 400, the session has moved), else the usual answer.
+		s.mu.Unlock()
+		grace := time.NewTimer(upgradeRaceGrace)
+		select {
+		case <-o.settled:
+		case <-grace.C:
+		case <-r.Context().Done():
+			grace.Stop()
+			return
+		}
+		grace.Stop()
+		s.mu.Lock()
+	}
 	switch {
 	case s.transport != polling:
 		s.mu.Unlock()
@@ -44,11 +66,15 @@ func (s *Session) poll(w http.ResponseWriter, r *http.Request) {
 		s.wakeGet = nil
 	}
 	packets := s.take()
-	if len(packets) == 0 && s.closed {
+	closed := s.closed
+	if len(packets) == 0 && closed {
 		packets = []*Packet{closePacket} // closed between the request and now
 	}
 	s.getting = false
 	s.mu.Unlock()
+	if closed {
+		s.srv.unregister(s) // the farewell is on its way
+	}
 
 	buf := payloadBuffers.Get().(*[]byte)
 	body := appendPayload((*buf)[:0], packets)
@@ -69,6 +95,10 @@ func (s *Session) post(w http.ResponseWriter, r *http.Request) {
 	case s.transport != polling:
 		s.mu.Unlock()
 		writeError(w, errBadRequest)
+		return
+	case s.closed:
+		s.mu.Unlock()
+		writeError(w, errUnknownSid)
 		return
 	case s.posting:
 		s.mu.Unlock()

@@ -198,7 +198,10 @@ func (s *Session) Close() { s.closeWith(ReasonForcedClose, closePacket) }
 
 // closeWith ends the session for reason. farewell, when not nil, answers a
 // parked polling GET (a close packet when the server ends it, a noop when
-// the client did); a websocket is closed after what is queued is written.
+// the client did). A client's close with no GET parked leaves the session
+// known until the next GET has taken its noop (at most PingTimeout): its
+// GET and its close may arrive in either order. A websocket is closed after
+// what is queued is written.
 func (s *Session) closeWith(reason string, farewell *Packet) {
 	s.mu.Lock()
 	if s.closed {
@@ -208,6 +211,7 @@ func (s *Session) closeWith(reason string, farewell *Packet) {
 	s.closed = true
 	ws, probe := s.ws, s.probe
 	s.probe = nil
+	lingers := false
 	if s.transport == polling {
 		if farewell != nil {
 			s.queue = append(s.queue, farewell)
@@ -217,13 +221,20 @@ func (s *Session) closeWith(reason string, farewell *Packet) {
 			case s.wakeGet <- struct{}{}:
 			default:
 			}
+		} else {
+			lingers = farewell == noopPacket
 		}
 	}
 	s.mu.Unlock()
 
 	s.srv.timers.cancel(s)
-	s.srv.unregister(s)
+	if lingers {
+		time.AfterFunc(s.srv.cfg.PingTimeout, func() { s.srv.unregister(s) })
+	} else {
+		s.srv.unregister(s)
+	}
 	if probe != nil {
+		probe.settle()
 		if c := probe.conn.Load(); c != nil {
 			_ = c.Close()
 		}

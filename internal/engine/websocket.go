@@ -32,6 +32,24 @@ type wsOwner struct {
 	sess    *Session
 	probing atomic.Bool
 	conn    atomic.Pointer[websocket.Conn] // once upgraded
+
+	// A probe's outcome, for a polling GET that races the upgrade.
+	answered    bool          // "3probe" sent (under sess.mu)
+	settled     chan struct{} // closed once the probe has ended either way
+	settledOnce sync.Once
+}
+
+func newProbe(sess *Session) *wsOwner {
+	o := &wsOwner{sess: sess, settled: make(chan struct{})}
+	o.probing.Store(true)
+	return o
+}
+
+// settle marks the probe as ended (upgraded or given up).
+func (o *wsOwner) settle() {
+	if o.settled != nil {
+		o.settledOnce.Do(func() { close(o.settled) })
+	}
 }
 
 // upgradeFor upgrades the request to a websocket owned by o.
@@ -114,8 +132,7 @@ func (s *Session) attachWebSocket(wsc *websocket.Conn, first *Packet) {
 // websocket, or no upgrade packet within UpgradeTimeout closes the probe and
 // leaves the session on polling.
 func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, sess *Session) {
-	o := &wsOwner{sess: sess}
-	o.probing.Store(true)
+	o := newProbe(sess)
 	sess.mu.Lock()
 	busy := sess.closed || sess.transport != polling || sess.probe != nil
 	if !busy {
@@ -123,7 +140,11 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, sess *Session) 
 	}
 	sess.mu.Unlock()
 	if busy {
-		writeError(w, errBadRequest)
+		// Upgraded already, or probing with another: this websocket is
+		// accepted and closed, as the reference server does.
+		if wsc, err := s.upgradeFor(w, r, o); err == nil {
+			_ = wsc.Close()
+		}
 		return
 	}
 	wsc, err := s.upgradeFor(w, r, o)
@@ -142,12 +163,15 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, sess *Session) 
 // endProbe drops o as the session's probe; it reports whether o still was.
 func (s *Session) endProbe(o *wsOwner) bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.probe != o {
-		return false
+	current := s.probe == o
+	if current {
+		s.probe = nil
 	}
-	s.probe = nil
-	return true
+	s.mu.Unlock()
+	if current {
+		o.settle()
+	}
+	return current
 }
 
 // message is a frame from o's websocket.
@@ -187,6 +211,7 @@ func (s *Session) onProbe(o *wsOwner, wsc *websocket.Conn, p received, err error
 		s.mu.Lock()
 		ok := s.probe == o && !s.closed
 		if ok {
+			o.answered = true
 			s.enqueue(noopPacket) // ends the client's polling cycle
 		}
 		s.mu.Unlock()
@@ -212,6 +237,7 @@ func (s *Session) onProbe(o *wsOwner, wsc *websocket.Conn, p received, err error
 			}
 		}
 		s.mu.Unlock()
+		o.settle()
 		if u, ok := s.srv.handler.(UpgradeHandler); ok {
 			s.dispatch(func() { u.Upgrade(s) })
 		}
