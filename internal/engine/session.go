@@ -87,8 +87,9 @@ type Session struct {
 	posting bool          // a POST is being read
 	probe   *wsOwner      // a websocket probing an upgrade
 	// websocket
-	ws     *websocket.Conn
-	marked bool // in the flusher's list
+	ws       *websocket.Conn
+	marked   bool // in the flusher's list
+	flushing bool // the flusher is writing what it took: no direct write may pass it
 
 	// The handler's calls, one at a time; running while a goroutine drains it.
 	inbox   []func()
@@ -152,7 +153,20 @@ func (s *Session) start() {
 
 // Send queues p for the client. A session past its send bound is closed
 // (transport error) and ErrSlowConsumer returned.
-func (s *Session) Send(p *Packet) error {
+//
+// On an idle websocket the frame is written at once, from the caller (the
+// write does not block: what the kernel does not take waits in the
+// netpoller's buffer, bounded by SendBuffer); otherwise, and always for
+// Queue, it waits for the flusher, which writes every frame queued for the
+// connection in one write.
+func (s *Session) Send(p *Packet) error { return s.send(p, true) }
+
+// Queue is Send for a broadcast: the frame always waits for the flusher, so
+// that the frames a connection gets from a burst of broadcasts go out in
+// one write instead of one each.
+func (s *Session) Queue(p *Packet) error { return s.send(p, false) }
+
+func (s *Session) send(p *Packet, direct bool) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -162,6 +176,15 @@ func (s *Session) Send(p *Packet) error {
 		s.mu.Unlock()
 		s.closeWith(ReasonTransportError, nil)
 		return ErrSlowConsumer
+	}
+	if direct && s.ws != nil && !s.marked && !s.flushing && len(s.queue) == 0 {
+		_, err := s.ws.Conn.Write(p.wsFrame())
+		s.mu.Unlock()
+		if err != nil {
+			s.closeWith(ReasonTransportError, nil)
+			return ErrClosed
+		}
+		return nil
 	}
 	s.enqueue(p)
 	s.mu.Unlock()
@@ -259,6 +282,24 @@ func (s *Session) dispatch(f func()) {
 	}
 }
 
+// dispatchHere is dispatch for a client's messages, which arrive on a
+// goroutine of their own (the netpoller's worker for the connection, or the
+// POST's request): when nothing else is running for the session, f runs
+// right there instead of on a new goroutine, and the connection's next
+// message waits for it, which keeps a client from outrunning its handler.
+func (s *Session) dispatchHere(f func()) {
+	s.mu.Lock()
+	if s.running {
+		s.inbox = append(s.inbox, f)
+		s.mu.Unlock()
+		return
+	}
+	s.running = true
+	s.mu.Unlock()
+	f()
+	s.drain()
+}
+
 func (s *Session) drain() {
 	for {
 		s.mu.Lock()
@@ -288,7 +329,7 @@ func (s *Session) receive(p received) {
 			return
 		}
 		data, binary := p.data, p.binary
-		s.dispatch(func() { s.srv.handler.Message(s, data, binary) })
+		s.dispatchHere(func() { s.srv.handler.Message(s, data, binary) })
 	case typePong:
 		s.mu.Lock()
 		wasPing := s.pingSent

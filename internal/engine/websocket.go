@@ -78,6 +78,58 @@ var (
 	pollers   = map[int]*nbhttp.Engine{}
 )
 
+// handlerWorkers run the connections' frames off the poller (nbio keeps each
+// connection's frames in order): goroutines that stay for the next frame
+// while there is work (up to maxWorkers of them, each gone after
+// workerIdle without any), and a goroutine of its own for a frame beyond
+// that, so that a slow handler (a hook's HTTP call, a Redis round trip)
+// never holds up another connection. nbio's own pool starts a fresh
+// goroutine per frame, whose stack then grows to what the decoder and the
+// handler need: a third of the echo's CPU went to copying stacks.
+var handlerWorkers = &workers{jobs: make(chan func()), max: maxWorkers}
+
+const (
+	maxWorkers = 256
+	workerIdle = 10 * time.Second
+)
+
+type workers struct {
+	jobs chan func()
+	n    atomic.Int32 // workers running
+	max  int32
+}
+
+// run hands f to an idle worker, else starts one, else a plain goroutine.
+func (w *workers) run(f func()) {
+	select {
+	case w.jobs <- f:
+		return
+	default:
+	}
+	if w.n.Add(1) <= w.max {
+		go w.work(f)
+		return
+	}
+	w.n.Add(-1)
+	go f()
+}
+
+func (w *workers) work(f func()) {
+	defer w.n.Add(-1)
+	f()
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		select {
+		case f = <-w.jobs:
+			f()
+			idle.Reset(workerIdle)
+		case <-idle.C:
+			return
+		}
+	}
+}
+
 func sharedPoller(sendBuffer int) (*nbhttp.Engine, error) {
 	pollersMu.Lock()
 	defer pollersMu.Unlock()
@@ -89,6 +141,7 @@ func sharedPoller(sendBuffer int) (*nbhttp.Engine, error) {
 		IOMod:                   nbhttp.IOModNonBlocking,
 		ReleaseWebsocketPayload: true,
 		MaxWriteBufferSize:      sendBuffer, // the kernel's side of the send bound; 0: none
+		ServerExecutor:          handlerWorkers.run,
 	})
 	if err := p.Start(); err != nil {
 		return nil, fmt.Errorf("engine: start the netpoller: %w", err)
@@ -343,22 +396,27 @@ func (s *Session) flush(frames [][]byte) [][]byte {
 	if closed {
 		s.ws = nil
 	}
+	s.flushing = ws != nil && len(frames) > 0
 	s.mu.Unlock()
 	if ws == nil {
 		return frames
 	}
 	if len(frames) > 0 {
+		var err error
 		if nbc, ok := ws.Conn.(*nbio.Conn); ok {
-			_, err := nbc.Writev(frames)
-			if err != nil && !closed {
-				s.closeWith(ReasonTransportError, nil)
-			}
+			_, err = nbc.Writev(frames)
 		} else {
 			for _, fr := range frames {
-				if _, err := ws.Conn.Write(fr); err != nil {
+				if _, err = ws.Conn.Write(fr); err != nil {
 					break
 				}
 			}
+		}
+		s.mu.Lock()
+		s.flushing = false
+		s.mu.Unlock()
+		if err != nil && !closed {
+			s.closeWith(ReasonTransportError, nil)
 		}
 	}
 	if closed {

@@ -219,7 +219,7 @@ func (c *conn) sendPackets(packets []*engine.Packet, volatile bool) {
 		return
 	}
 	for _, p := range packets {
-		if c.sess.Send(p) != nil {
+		if c.sess.Queue(p) != nil {
 			return
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Packet types of Socket.IO v5.
@@ -295,13 +296,38 @@ func jsonDepth(b []byte) int {
 	return deepest
 }
 
-// eventName is the string that starts the valid JSON array b.
+// eventName is the string that starts the valid JSON array b. A name
+// without escapes (all of them, in practice) is read straight from the
+// bytes; one with escapes or invalid UTF-8 (which encoding/json replaces)
+// is decoded by encoding/json.
 func eventName(b []byte) (string, bool) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+	i := 0
+	skip := func() {
+		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+			i++
+		}
+	}
+	skip()
+	if i >= len(b) || b[i] != '[' {
 		return "", false
 	}
-	tok, err := dec.Token()
-	name, ok := tok.(string)
-	return name, err == nil && ok
+	i++
+	skip()
+	if i >= len(b) || b[i] != '"' {
+		return "", false
+	}
+	start := i
+	for i++; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '\\' || c >= utf8.RuneSelf && !utf8.Valid(b[start+1:]):
+			var name string
+			if err := json.NewDecoder(bytes.NewReader(b[start:])).Decode(&name); err != nil {
+				return "", false
+			}
+			return name, true
+		case c == '"':
+			return string(b[start+1 : i]), true
+		}
+	}
+	return "", false
 }

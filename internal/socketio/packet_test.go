@@ -211,3 +211,13 @@ func compare(t *testing.T, got *Packet, ref *parser.Packet) {
 		t.Fatalf("payload: got %v, library %v", mine, ref.Data)
 	}
 }
+
+func TestEventNameEscapes(t *testing.T) {
+	for in, want := range map[string]string{
+		`["plain",1]`: "plain", ` [ "sp" ]`: "sp", `["a\"b"]`: `a"b`, `["\u00e9t\u00e9"]`: "été", "[\"\xff\"]": "\ufffd",
+	} {
+		if got, ok := eventName([]byte(in)); !ok || got != want {
+			t.Errorf("%s: %q %v, want %q", in, got, ok, want)
+		}
+	}
+}
