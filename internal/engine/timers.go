@@ -68,16 +68,24 @@ func (t *timers) rearm() {
 // run fires every deadline that has passed, then rearms for the next one.
 func (t *timers) run() {
 	now := time.Now()
-	var due []*Session
+	type fired struct {
+		s   *Session
+		due time.Time
+	}
+	var due []fired
 	t.mu.Lock()
 	for len(t.heap) > 0 && !t.heap[0].due.After(now) {
-		due = append(due, heap.Pop(&t.heap).(*Session))
+		s := heap.Pop(&t.heap).(*Session)
+		due = append(due, fired{s, s.due})
 	}
 	t.wake = time.Time{}
 	t.rearm()
 	t.mu.Unlock()
-	for _, s := range due {
-		t.fire(s, now)
+	// Each gets the time it was due, not when the timer ran: the next
+	// deadline counts from there, so a late timer does not push the
+	// heartbeat back.
+	for _, f := range due {
+		t.fire(f.s, f.due)
 	}
 }
 
