@@ -811,8 +811,4 @@ describe(`README quick start on a fresh Next ${nextVersion(FIXTURE)} app (create
     t.diagnostic(`dev ms: ${JSON.stringify(ctx.timings)}`);
   }));
 
-  test("5. (browser, next dev) the server action from the README's form in Chromium through next dev", { skip: noBrowser, timeout: 300_000 }, withLogs(async (t) => {
-    assert.ok(ctx.hooks?.targets.dev && ctx.server, "step 5 (next dev) ran");
-    await serverActionInBrowser("dev", t);
-  }));
 });
