@@ -42,15 +42,23 @@ type Encoded struct {
 // namespace nsp. []byte arguments, at any depth of []any and map[string]any,
 // become attachments; everything else is JSON.
 func encodeEvent(nsp string, id int64, event string, args []any, ack bool) (Encoded, error) {
-	items := args
-	if items == nil {
-		items = []any{} // an ack without arguments is [], not null
+	if ack {
+		if args == nil {
+			args = []any{} // an ack without arguments is [], not null
+		}
+		return encodeData(nsp, id, args, true)
 	}
-	if !ack {
-		items = make([]any, 0, len(args)+1)
-		items = append(items, event)
-		items = append(items, args...)
-	}
+	items := make([]any, 0, len(args)+1)
+	items = append(items, event)
+	return encodeData(nsp, id, append(items, args...), false)
+}
+
+// EncodeEvent encodes an event packet from its data array (the name first,
+// then the arguments), as it travels between nodes.
+func EncodeEvent(nsp string, data []any) (Encoded, error) { return encodeData(nsp, noID, data, false) }
+
+// encodeData encodes an event's or ack's data array.
+func encodeData(nsp string, id int64, items []any, ack bool) (Encoded, error) {
 	var attachments [][]byte
 	payload := any(items)
 	if hasBinary(items) {
@@ -58,7 +66,10 @@ func encodeEvent(nsp string, id int64, event string, args []any, ack bool) (Enco
 	}
 	body, err := json.Marshal(payload)
 	if err != nil {
-		return Encoded{}, fmt.Errorf("socket.io: encoding %q: %w", event, err)
+		if !ack && len(items) > 0 {
+			return Encoded{}, fmt.Errorf("socket.io: encoding %v: %w", items[0], err)
+		}
+		return Encoded{}, fmt.Errorf("socket.io: encoding an ack: %w", err)
 	}
 	typ := typeEvent
 	switch {

@@ -33,13 +33,31 @@ type Namespace struct {
 	hooksMu sync.RWMutex
 	hooks   Hooks
 
+	adapter Adapter   // nil: this node alone
+	mem     *memStore // recovery in this node's memory; nil when off or the adapter keeps the sessions
+
 	mu      sync.RWMutex
 	sockets map[string]*Socket
 	rooms   map[string]map[*Socket]struct{}
 }
 
 func newNamespace(s *Server, name string) *Namespace {
-	return &Namespace{name: name, srv: s, sockets: make(map[string]*Socket), rooms: make(map[string]map[*Socket]struct{})}
+	n := &Namespace{name: name, srv: s, sockets: make(map[string]*Socket), rooms: make(map[string]map[*Socket]struct{})}
+	if s.cfg.Adapter != nil {
+		n.adapter = s.cfg.Adapter(n)
+	}
+	if s.cfg.Recovery.on() && (n.adapter == nil || n.adapter.Sessions() == nil) {
+		n.mem = newMemStore(s.cfg.Recovery)
+	}
+	return n
+}
+
+// sessions is where the namespace's recovery sessions are kept.
+func (n *Namespace) sessions() SessionStore {
+	if n.mem != nil {
+		return n.mem
+	}
+	return n.adapter.Sessions()
 }
 
 // Name is the namespace's name ("/chat").
@@ -156,24 +174,15 @@ type Broadcast struct {
 	Rooms    []string
 	Except   []string
 	Volatile bool // dropped for sockets that cannot take it right now
+	Local    bool // this node's sockets only
 }
 
-// Emit sends event to the sockets b selects on this node. The packet is
-// encoded once and its engine packets shared by every receiver.
+// Emit sends event to the sockets b selects, on every node. The packet is
+// encoded once and its engine packets shared by every receiver here.
 func (n *Namespace) Emit(b Broadcast, event string, args ...any) error {
-	enc, err := encodeEvent(n.name, noID, event, args, false)
-	if err != nil {
-		return err
-	}
-	packets := make([]*engine.Packet, 0, 1+len(enc.Attachments))
-	packets = append(packets, engine.Message(enc.Text, false))
-	for _, a := range enc.Attachments {
-		packets = append(packets, engine.Message(a, true))
-	}
-	for _, s := range n.targets(b) {
-		s.conn.sendPackets(packets, b.Volatile)
-	}
-	return nil
+	data := make([]any, 0, 1+len(args))
+	data = append(data, event)
+	return n.broadcast(Message{Data: append(data, args...), Broadcast: b}, true, "")
 }
 
 // targets resolves b to sockets.

@@ -20,6 +20,10 @@ type Config struct {
 	// AttachmentTimeout closes a session whose announced attachments have
 	// not all arrived by then; 0: no bound.
 	AttachmentTimeout time.Duration
+	// Recovery is connection state recovery; off when its window is 0.
+	Recovery Recovery
+	// Adapter links each namespace to the other nodes; nil: one node.
+	Adapter AdapterFor
 }
 
 // Disconnect reasons of this layer (the engine's close reasons pass through
@@ -77,8 +81,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.eng.Serve
 // Engine is the Engine.IO server beneath.
 func (s *Server) Engine() *engine.Server { return s.eng }
 
-// Close ends every session: every socket disconnects ("server shutting down").
-func (s *Server) Close() { s.eng.Close() }
+// Close ends every session: every socket disconnects ("server shutting
+// down"), then the namespaces leave the cluster.
+func (s *Server) Close() {
+	s.eng.Close()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, n := range s.nsps {
+		if n.adapter != nil {
+			n.adapter.Close()
+		}
+	}
+}
 
 // Of returns the namespace name, creating it on first use.
 func (s *Server) Of(name string) *Namespace {
@@ -278,6 +292,35 @@ func (c *conn) connect(p *Packet) {
 		return // already connected to it: the reference server ignores the repeat
 	}
 	s := newSocket(n, c, p.Data)
+	session := n.restore(p.Data)
+	if session != nil {
+		s.id, s.pid, s.data, s.recovered = session.SID, session.PID, session.Data, true
+	}
+	if session == nil || !c.srv.cfg.Recovery.SkipAdmit {
+		if !c.admit(n, s) {
+			return
+		}
+	}
+	c.mu.Lock()
+	c.sockets = append(c.sockets, s)
+	c.mu.Unlock()
+	c.stopConnectTimer()
+	n.add(s)
+	if session != nil {
+		s.Join(session.Rooms...)
+	}
+	c.sendText(encodeConnect(n.name, s.id, s.pid))
+	if session != nil {
+		for _, e := range session.Missed {
+			_ = c.send(e)
+		}
+	}
+	n.connected(s)
+}
+
+// admit runs the namespace's Admit; false when it refused (the client has
+// been told).
+func (c *conn) admit(n *Namespace, s *Socket) bool {
 	if err := n.admit(s); err != nil {
 		var ce *ConnectError
 		if !errors.As(err, &ce) {
@@ -285,15 +328,9 @@ func (c *conn) connect(p *Packet) {
 			ce = &ConnectError{Message: "internal error"}
 		}
 		c.sendText(encodeConnectError(n.name, ce.Message, ce.Data))
-		return
+		return false
 	}
-	c.mu.Lock()
-	c.sockets = append(c.sockets, s)
-	c.mu.Unlock()
-	c.stopConnectTimer()
-	n.add(s)
-	c.sendText(encodeConnect(n.name, s.id, ""))
-	n.connected(s)
+	return true
 }
 
 // closed disconnects every socket of the connection with the engine's reason.

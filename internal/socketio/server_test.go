@@ -333,7 +333,8 @@ func (w *rawWS) sendBinary(b []byte) {
 
 // expect reads the next text message that is not a ping; it must start
 // with prefix (Engine.IO and Socket.IO types included: "40{" is a CONNECT).
-func (w *rawWS) expect(prefix string) {
+// It returns the message.
+func (w *rawWS) expect(prefix string) string {
 	w.t.Helper()
 	for {
 		_ = w.c.SetReadDeadline(time.Now().Add(siotest.Timeout))
@@ -349,7 +350,7 @@ func (w *rawWS) expect(prefix string) {
 		if mt != websocket.TextMessage || !strings.HasPrefix(s, prefix) {
 			w.t.Fatalf("got %d %q, want %q...", mt, b, prefix)
 		}
-		return
+		return s
 	}
 }
 

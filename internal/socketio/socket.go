@@ -14,10 +14,12 @@ import (
 
 // Socket is one connection's membership of one namespace.
 type Socket struct {
-	id   string
-	ns   *Namespace
-	conn *conn
-	auth json.RawMessage // the CONNECT payload
+	id        string
+	pid       string // recovery's private id; "" with recovery off
+	recovered bool
+	ns        *Namespace
+	conn      *conn
+	auth      json.RawMessage // the CONNECT payload
 
 	mu        sync.Mutex
 	connected bool
@@ -25,6 +27,7 @@ type Socket struct {
 	acks      map[int64]*pendingAck // server-to-client acks awaited; nil when none
 	nextAck   int64
 	value     any
+	data      any
 }
 
 type pendingAck struct {
@@ -36,13 +39,42 @@ type pendingAck struct {
 var ErrAckTimeout = errors.New("socket.io: ack timed out")
 
 func newSocket(n *Namespace, c *conn, auth json.RawMessage) *Socket {
+	s := &Socket{id: randomID(), ns: n, conn: c, auth: auth, connected: true}
+	if n.srv.cfg.Recovery.on() {
+		s.pid = randomID()
+	}
+	return s
+}
+
+// randomID is a socket id or private id: 120 random bits.
+func randomID() string {
 	var b [15]byte
 	_, _ = rand.Read(b[:])
-	return &Socket{id: base64.RawURLEncoding.EncodeToString(b[:]), ns: n, conn: c, auth: auth, connected: true}
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // ID is the socket's id (socket.id on the client).
 func (s *Socket) ID() string { return s.id }
+
+// Recovered reports whether the socket is a recovered session: its id,
+// rooms and data are those it had before its connection dropped, and it
+// has been sent the broadcasts it missed.
+func (s *Socket) Recovered() bool { return s.recovered }
+
+// SetData stores the application's data for the socket: what a recovery
+// restores (on another node, as its JSON) and FetchSockets shows.
+func (s *Socket) SetData(v any) {
+	s.mu.Lock()
+	s.data = v
+	s.mu.Unlock()
+}
+
+// Data is what SetData stored (or the recovered session's data).
+func (s *Socket) Data() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.data
+}
 
 // Namespace is the socket's namespace.
 func (s *Socket) Namespace() *Namespace { return s.ns }
@@ -253,7 +285,16 @@ func (s *Socket) leave(reason string, closeConn bool) {
 	s.rooms = nil // and with it the map
 	acks := s.acks
 	s.acks = nil
+	data := s.data
 	s.mu.Unlock()
+	sort.Strings(rooms)
+
+	if s.pid != "" && recoverableReasons[reason] {
+		sess := Session{SID: s.id, PID: s.pid, Rooms: append([]string{s.id}, rooms...), Data: data}
+		if err := s.ns.sessions().Persist(sess); err != nil {
+			s.ns.srv.log.Warn("recovery session not stored", "namespace", s.ns.name, "sid", s.id, "err", err)
+		}
+	}
 
 	s.ns.remove(s, rooms)
 	s.conn.remove(s)
@@ -265,7 +306,6 @@ func (s *Socket) leave(reason string, closeConn bool) {
 		s.conn.sess.Close()
 	}
 	if h := s.ns.getHooks(); h.Disconnected != nil {
-		sort.Strings(rooms)
 		h.Disconnected(s, reason, rooms)
 	}
 }
