@@ -49,7 +49,7 @@ var recoverableReasons = map[string]bool{
 // Session is a disconnected socket's state, kept for its recovery.
 type Session struct {
 	SID   string   `msgpack:"sid"`
-	PID   string   `msgpack:"pid"` // the private id the client proves it is the socket with
+	PID   string   `msgpack:"pid"`   // the private id the client proves it is the socket with
 	Rooms []string `msgpack:"rooms"` // its own id's room included, as Node stores them
 	Data  any      `msgpack:"data"`
 	// Missed are the broadcasts it missed, encoded with their offsets (on

@@ -34,9 +34,10 @@ func TestRecoveryRestoresIdRoomsDataAndMissedBroadcasts(t *testing.T) {
 	h.Connected = func(s *Socket) {
 		if s.Recovered() {
 			recovered.Store(s)
-		} else {
-			s.SetData(map[string]any{"user": "ada"})
+			ev.add("recovered " + s.ID())
+			return
 		}
+		s.SetData(map[string]any{"user": "ada"})
 		ev.add("connect " + s.ID())
 	}
 	ns.SetHooks(h)
@@ -89,7 +90,7 @@ func TestRecoveryRestoresIdRoomsDataAndMissedBroadcasts(t *testing.T) {
 	}
 	ws2.expect(`42/chat,["news","b",`)
 	ws2.expect(`42/chat,["news","e",`)
-	ev.await(t, "connect "+sid)
+	ev.await(t, "recovered "+sid)
 	s := recovered.Load()
 	if s == nil {
 		t.Fatal("Connected saw no recovered socket")
