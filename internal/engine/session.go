@@ -259,7 +259,7 @@ func (s *Session) closeWith(reason string, farewell *Packet) {
 	if probe != nil {
 		probe.settle()
 		if c := probe.conn.Load(); c != nil {
-			_ = c.Close()
+			closeWS(c)
 		}
 	}
 	if ws != nil {

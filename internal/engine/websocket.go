@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/lesismal/nbio"
@@ -196,7 +197,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, sess *Session) 
 		// Upgraded already, or probing with another: this websocket is
 		// accepted and closed, as the reference server does.
 		if wsc, err := s.upgradeFor(w, r, o); err == nil {
-			_ = wsc.Close()
+			closeWS(wsc)
 		}
 		return
 	}
@@ -208,7 +209,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, sess *Session) 
 	}
 	time.AfterFunc(s.cfg.UpgradeTimeout, func() {
 		if sess.endProbe(o) {
-			_ = wsc.Close()
+			closeWS(wsc)
 		}
 	})
 }
@@ -275,7 +276,7 @@ func (s *Session) onProbe(o *wsOwner, wsc *websocket.Conn, p received, err error
 		s.mu.Lock()
 		if s.probe != o || s.closed {
 			s.mu.Unlock()
-			_ = wsc.Close()
+			closeWS(wsc)
 			return
 		}
 		s.probe = nil
@@ -296,8 +297,31 @@ func (s *Session) onProbe(o *wsOwner, wsc *websocket.Conn, p received, err error
 		}
 	default:
 		s.endProbe(o)
-		_ = wsc.Close()
+		closeWS(wsc)
 	}
+}
+
+// closeWS closes a websocket, from any goroutine. A connection on the
+// poller is shut down rather than closed, and its poller closes it on its
+// own goroutine when it sees the hang-up: nbio finds connections by file
+// descriptor, and a close from another goroutine frees the descriptor while
+// the poller may still hold an event of the old connection from its last
+// wait, which it then applies to a new connection given the same number (a
+// hang-up event closed new websockets right after their handshake, about
+// one test server in 200). Holding the connection's lock, the descriptor
+// cannot be closed under the shutdown: nbio marks it closed under that lock
+// first.
+func closeWS(wsc *websocket.Conn) {
+	nbc, ok := wsc.Conn.(*nbio.Conn)
+	if !ok {
+		_ = wsc.Close()
+		return
+	}
+	nbc.Lock()
+	if closed, _ := nbc.IsClosed(); !closed {
+		_ = syscall.Shutdown(nbc.Hash(), syscall.SHUT_RDWR)
+	}
+	nbc.Unlock()
 }
 
 // probeAnswer is "3probe" as a text frame.
@@ -420,7 +444,7 @@ func (s *Session) flush(frames [][]byte) [][]byte {
 		}
 	}
 	if closed {
-		_ = ws.Close()
+		closeWS(ws)
 	}
 	return frames
 }
