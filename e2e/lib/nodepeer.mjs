@@ -103,6 +103,10 @@ export function startEmitter({ redisUrl, prefix }) {
  * the sender wants an ack, answered with "pong-from-node". Commands:
  *   {"op": "emit", "event": e, "args": [...]}         -> serverSideEmit, prints {"op":"emit","ok":true}
  *   {"op": "emitWithAck", "event": e, "args": [...]}  -> prints {"op":"emitWithAck","replies":[...]} or {"op":..., "error": msg}
+ *   {"op": "broadcast", "room": r, "event": e, "args": [...]} -> io.of("/chat").to(r).emit (every socket without r), prints {"op":"broadcast","ok":true}
+ *   {"op": "binary", "room": r, "event": e}           -> the same with one Buffer [0, 1, 2, 255] argument
+ *   {"op": "fetch", "room": r}                        -> fetchSockets on every node, prints {"op":"fetch","ids":[sorted ids]}
+ *   {"op": "join", "id": sid, "room": r}              -> socketsJoin for the socket sid on whichever node, prints {"op":"join","ok":true}
  * Prints {"ready": true, "url": ...} once listening; exits when stdin closes.
  */
 async function runCli() {
@@ -129,6 +133,17 @@ async function runCli() {
       } else if (cmd.op === "emitWithAck") {
         const replies = await chat.serverSideEmitWithAck(cmd.event, ...cmd.args);
         out({ op: cmd.op, replies });
+      } else if (cmd.op === "broadcast" || cmd.op === "binary") {
+        const target = cmd.room ? chat.to(cmd.room) : chat;
+        const args = cmd.op === "binary" ? [Buffer.from([0, 1, 2, 255])] : cmd.args;
+        target.emit(cmd.event, ...args);
+        out({ op: cmd.op, ok: true });
+      } else if (cmd.op === "fetch") {
+        const sockets = await (cmd.room ? chat.in(cmd.room) : chat).fetchSockets();
+        out({ op: cmd.op, ids: sockets.map((s) => s.id).sort() });
+      } else if (cmd.op === "join") {
+        chat.in(cmd.id).socketsJoin(cmd.room);
+        out({ op: cmd.op, ok: true });
       } else {
         out({ op: cmd.op, error: "unknown op" });
       }

@@ -68,6 +68,13 @@ type Cluster struct {
 
 	nodesChannel string // whose subscribers are the cluster's nodes
 
+	// The own core's adapters (AdapterFor): the node's id on the wire, its
+	// one subscription, and in streams mode its one stream reader.
+	ownOnce sync.Once
+	uid     string
+	subs    *subscriber
+	streams *streamReader
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -200,6 +207,12 @@ func (c *Cluster) Close() error {
 		c.cancel()
 		c.start.Do(func() { close(c.done) }) // never started: nothing to wait for
 		<-c.done
+		if c.subs != nil {
+			c.subs.close()
+		}
+		if c.streams != nil {
+			c.streams.close()
+		}
 		err = errors.Join(c.sub.Close(), c.cmd.Close())
 	})
 	return err

@@ -24,6 +24,7 @@ import (
 
 // nodePeer is e2e/lib/nodepeer.mjs in child-process mode.
 type nodePeer struct {
+	url   string // its Socket.IO server
 	t     *testing.T
 	stdin io.WriteCloser
 	lines chan map[string]any
@@ -79,9 +80,11 @@ func startNodePeer(t *testing.T, mode, prefix string) *nodePeer {
 			<-done
 		}
 	})
-	if v := p.next(10 * time.Second); v["ready"] != true {
+	v := p.next(10 * time.Second)
+	if v["ready"] != true {
 		t.Fatalf("node peer: %v", v)
 	}
+	p.url, _ = v["url"].(string)
 	return p
 }
 

@@ -26,6 +26,9 @@ const Timeout = 5 * time.Second
 type Client struct {
 	// SID is the socket id the server gave the namespace connection.
 	SID string
+	// PID is its private id for connection state recovery ("" when the
+	// server has recovery off): a reconnect sends it with the last offset.
+	PID string
 
 	conn *websocket.Conn
 	nsp  string
@@ -96,12 +99,13 @@ func DialWith(base, nsp string, auth any, header http.Header) (*Client, error) {
 	}
 	var hs struct {
 		SID string `json:"sid"`
+		PID string `json:"pid"`
 	}
 	if err := json.Unmarshal([]byte(p[1:]), &hs); err != nil {
 		_ = conn.Close()
 		return nil, fmt.Errorf("siotest: bad CONNECT %q: %w", p, err)
 	}
-	c.SID = hs.SID
+	c.SID, c.PID = hs.SID, hs.PID
 	return c, nil
 }
 
@@ -152,7 +156,29 @@ func (c *Client) Next(event string, payload any) error { return c.NextWithin(eve
 
 // NextWithin is Next with a wait of its own (at most Timeout).
 func (c *Client) NextWithin(event string, payload any, within time.Duration) error {
-	var first json.RawMessage
+	args, err := c.nextArgs(event, within)
+	if err != nil || payload == nil || len(args) == 0 {
+		return err
+	}
+	return json.Unmarshal(args[0], payload)
+}
+
+// NextArgs waits for the next event named event and returns its arguments
+// (with recovery on, a broadcast's offset is the last).
+func (c *Client) NextArgs(event string) ([]json.RawMessage, error) { return c.nextArgs(event, Timeout) }
+
+// NextPacket waits for the next packet that starts with prefix (its
+// namespace removed: `2["event"` or `51-["event"`, say) and returns it.
+func (c *Client) NextPacket(prefix string) (string, error) {
+	p, err := c.wait(func(p string) bool { return strings.HasPrefix(p, prefix) })
+	if err != nil {
+		return "", fmt.Errorf("siotest: packet %q: %w", prefix, err)
+	}
+	return p, nil
+}
+
+func (c *Client) nextArgs(event string, within time.Duration) ([]json.RawMessage, error) {
+	var found []json.RawMessage
 	_, err := c.waitFor(min(within, Timeout), func(p string) bool {
 		var args []json.RawMessage
 		if p[0] != '2' || json.Unmarshal([]byte(p[1:]), &args) != nil || len(args) == 0 {
@@ -162,18 +188,13 @@ func (c *Client) NextWithin(event string, payload any, within time.Duration) err
 		if json.Unmarshal(args[0], &name) != nil || name != event {
 			return false
 		}
-		if len(args) > 1 {
-			first = args[1]
-		}
+		found = args[1:]
 		return true
 	})
 	if err != nil {
-		return fmt.Errorf("siotest: event %q: %w", event, err)
+		return nil, fmt.Errorf("siotest: event %q: %w", event, err)
 	}
-	if payload == nil || first == nil {
-		return nil
-	}
-	return json.Unmarshal(first, payload)
+	return found, nil
 }
 
 func (c *Client) prefix() string {
@@ -224,13 +245,20 @@ func (c *Client) read() {
 	}
 }
 
-// own strips the namespace from a packet of c's namespace.
+// own strips the namespace from a packet of c's namespace (binary packets'
+// attachment count, "5" + "1-", stays before it).
 func (c *Client) own(p string) (string, bool) {
-	if c.nsp == "/" {
-		return p, !strings.HasPrefix(p[1:], "/")
+	head := 1
+	if p[0] == '5' || p[0] == '6' {
+		if dash := strings.IndexByte(p, '-'); dash > 0 {
+			head = dash + 1
+		}
 	}
-	rest, ok := strings.CutPrefix(p[1:], c.nsp+",")
-	return p[:1] + rest, ok
+	if c.nsp == "/" {
+		return p, !strings.HasPrefix(p[head:], "/")
+	}
+	rest, ok := strings.CutPrefix(p[head:], c.nsp+",")
+	return p[:head] + rest, ok
 }
 
 func (c *Client) notify() {

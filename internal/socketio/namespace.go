@@ -101,6 +101,31 @@ func (n *Namespace) Members(room string) []string {
 	return ids
 }
 
+// HasRoom reports whether room has a socket on this node (a socket's own
+// id is its room).
+func (n *Namespace) HasRoom(room string) bool {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	_, socket := n.sockets[room]
+	return socket || len(n.rooms[room]) > 0
+}
+
+// AllRooms lists the rooms with sockets on this node, the sockets' own ids
+// included (as Node's allRooms does), sorted.
+func (n *Namespace) AllRooms() []string {
+	n.mu.RLock()
+	out := make([]string, 0, len(n.rooms)+len(n.sockets))
+	for r := range n.rooms {
+		out = append(out, r)
+	}
+	for id := range n.sockets {
+		out = append(out, id)
+	}
+	n.mu.RUnlock()
+	sort.Strings(out)
+	return out
+}
+
 // each calls f for the sockets in room: its members, or the socket whose
 // id it is (every socket is in the room of its own id, which is not kept
 // in the index: one map per socket for nothing). Called with n.mu held.
