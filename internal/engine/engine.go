@@ -47,7 +47,18 @@ type Config struct {
 	// (origin policy, rate limits); an error refuses it (a *RequestError
 	// chooses the answer, any other error is 403 Forbidden with its text).
 	AllowRequest func(*http.Request) error
-	Logger       *slog.Logger
+	// Counters report what metrics count; any may be nil.
+	Counters Counters
+	Logger   *slog.Logger
+}
+
+// Counters are the engine's reports to metrics. They are called on hot
+// paths (a message each): keep them to an atomic add.
+type Counters struct {
+	Received     func(bytes int)               // a client's message
+	Sent         func(bytes int)               // a message accepted for a client
+	Refused      func(err *RequestError)       // a request refused with a protocol error (AllowRequest's refusals are its own to count)
+	SlowConsumer func(sid string, queued int64) // a session cut off at SendBuffer
 }
 
 // Default is Node's engine.io defaults.
@@ -198,23 +209,23 @@ func (s *Server) Session(id string) (*Session, bool) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if q.Get("EIO") != "4" {
-		writeError(w, errUnsupportedProtocol)
+		s.refuse(w, errUnsupportedProtocol)
 		return
 	}
 	transport := q.Get("transport")
 	if transport != "polling" && transport != "websocket" {
-		writeError(w, errUnknownTransport)
+		s.refuse(w, errUnknownTransport)
 		return
 	}
 	isUpgrade := headerHas(r.Header, "Upgrade", "websocket")
 	if transport == "websocket" && !isUpgrade {
-		writeError(w, errBadRequest)
+		s.refuse(w, errBadRequest)
 		return
 	}
 	sid := q.Get("sid")
 	if sid == "" {
 		if r.Method != http.MethodGet {
-			writeError(w, errBadHandshakeMethod)
+			s.refuse(w, errBadHandshakeMethod)
 			return
 		}
 		s.handshake(w, r, transport)
@@ -222,7 +233,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sess, ok := s.Session(sid)
 	if !ok {
-		writeError(w, errUnknownSid)
+		s.refuse(w, errUnknownSid)
 		return
 	}
 	if transport == "websocket" {
@@ -235,7 +246,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case http.MethodPost:
 		sess.post(w, r)
 	default:
-		writeError(w, errBadRequest)
+		s.refuse(w, errBadRequest)
 	}
 }
 
@@ -268,7 +279,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 		// Registered and started first: a frame may arrive as soon as the
 		// upgrade is answered, and Open goes ahead of it.
 		if !s.register(sess) {
-			writeError(w, errBadRequest)
+			s.refuse(w, errBadRequest)
 			return
 		}
 		sess.start()
@@ -282,7 +293,7 @@ func (s *Server) handshake(w http.ResponseWriter, r *http.Request, transport str
 		return
 	}
 	if !s.register(sess) {
-		writeError(w, errBadRequest)
+		s.refuse(w, errBadRequest)
 		return
 	}
 	sess.start()
@@ -312,6 +323,14 @@ func newID() string {
 	var b [15]byte
 	_, _ = rand.Read(b[:])
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// refuse answers a request with a protocol error, counted.
+func (s *Server) refuse(w http.ResponseWriter, e *RequestError) {
+	if f := s.cfg.Counters.Refused; f != nil {
+		f(e)
+	}
+	writeError(w, e)
 }
 
 func writeError(w http.ResponseWriter, e *RequestError) {

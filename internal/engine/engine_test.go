@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -413,4 +414,37 @@ func TestGetDuringTheUpgrade(t *testing.T) {
 	}
 	c2.send("4still")
 	c2.expectText("4still")
+}
+
+func TestCounters(t *testing.T) {
+	var received, sent, refused, slow atomic.Int64
+	f := start(t, func(c *Config) {
+		c.SendBuffer = 4096
+		c.Counters = Counters{
+			Received:     func(n int) { received.Add(int64(n)) },
+			Sent:         func(n int) { sent.Add(int64(n)) },
+			Refused:      func(e *RequestError) { refused.Add(1) },
+			SlowConsumer: func(string, int64) { slow.Add(1) },
+		}
+	})
+	ws := f.mustDial("EIO=4&transport=websocket")
+	if _, open, err := ws.read(); err != nil || !strings.HasPrefix(open, "0{") {
+		t.Fatalf("open %q %v", open, err)
+	}
+	ws.send("4hello") // echoed
+	ws.expectText("4hello")
+	if received.Load() != 5 || sent.Load() != 5 {
+		t.Errorf("received %d, sent %d bytes; want 5 each", received.Load(), sent.Load())
+	}
+	_ = f.get(f.url("EIO=4&transport=polling&sid=nope"))
+	if refused.Load() != 1 {
+		t.Errorf("refused %d", refused.Load())
+	}
+	sid := f.openPolling()
+	sess, _ := f.srv.Session(sid)
+	for i := 0; i < 10 && sess.Send(Message([]byte(strings.Repeat("x", 1000)), false)) == nil; i++ {
+	}
+	if slow.Load() != 1 {
+		t.Errorf("slow consumers %d", slow.Load())
+	}
 }

@@ -40,11 +40,11 @@ func (s *Session) poll(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case s.transport != polling:
 		s.mu.Unlock()
-		writeError(w, errBadRequest)
+		s.srv.refuse(w, errBadRequest)
 		return
 	case s.getting:
 		s.mu.Unlock()
-		writeError(w, errBadRequest)
+		s.srv.refuse(w, errBadRequest)
 		s.closeWith(ReasonTransportError, closePacket)
 		return
 	}
@@ -94,15 +94,15 @@ func (s *Session) post(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case s.transport != polling:
 		s.mu.Unlock()
-		writeError(w, errBadRequest)
+		s.srv.refuse(w, errBadRequest)
 		return
 	case s.closed:
 		s.mu.Unlock()
-		writeError(w, errUnknownSid)
+		s.srv.refuse(w, errUnknownSid)
 		return
 	case s.posting:
 		s.mu.Unlock()
-		writeError(w, errBadRequest)
+		s.srv.refuse(w, errBadRequest)
 		s.closeWith(ReasonTransportError, closePacket)
 		return
 	}
@@ -126,7 +126,7 @@ func (s *Session) post(w http.ResponseWriter, r *http.Request) {
 	}
 	packets, err := decodePayload(body)
 	if err != nil {
-		writeError(w, errBadRequest)
+		s.srv.refuse(w, errBadRequest)
 		s.closeWith(ReasonParseError, closePacket)
 		return
 	}

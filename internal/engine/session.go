@@ -173,9 +173,16 @@ func (s *Session) send(p *Packet, direct bool) error {
 		return ErrClosed
 	}
 	if b := s.srv.cfg.SendBuffer; b > 0 && s.queued+p.size() > b {
+		queued := s.queued
 		s.mu.Unlock()
+		if f := s.srv.cfg.Counters.SlowConsumer; f != nil {
+			f(s.id, queued)
+		}
 		s.closeWith(ReasonTransportError, nil)
 		return ErrSlowConsumer
+	}
+	if f := s.srv.cfg.Counters.Sent; f != nil && p.kind == typeMessage {
+		f(len(p.data))
 	}
 	if direct && s.ws != nil && !s.marked && !s.flushing && len(s.queue) == 0 {
 		_, err := s.ws.Conn.Write(p.wsFrame())
@@ -329,6 +336,9 @@ func (s *Session) receive(p received) {
 			return
 		}
 		data, binary := p.data, p.binary
+		if f := s.srv.cfg.Counters.Received; f != nil {
+			f(len(data))
+		}
 		s.dispatchHere(func() { s.srv.handler.Message(s, data, binary) })
 	case typePong:
 		s.mu.Lock()

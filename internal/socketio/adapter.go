@@ -159,6 +159,19 @@ func (n *Namespace) FetchSockets(ctx context.Context, b Broadcast) ([]SocketInfo
 	return append(out, remote...), nil
 }
 
+// CountSockets counts the sockets b selects on every node.
+func (n *Namespace) CountSockets(ctx context.Context, b Broadcast) (int, error) {
+	local := len(n.targets(b))
+	if n.adapter == nil || b.Local {
+		return local, nil
+	}
+	remote, err := n.adapter.FetchSockets(ctx, b)
+	if err != nil {
+		return local, fmt.Errorf("socket.io: counting the sockets of %s on the other nodes: %w", n.name, err)
+	}
+	return local + len(remote), nil
+}
+
 // RemoteAddSockets is AddSockets for this node's sockets (another node asked).
 func (n *Namespace) RemoteAddSockets(b Broadcast, rooms []string) {
 	for _, s := range n.targets(b) {

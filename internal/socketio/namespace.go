@@ -21,6 +21,9 @@ type Hooks struct {
 	Event func(s *Socket, p *Packet, ack func(args ...any) error)
 	// Disconnected runs after the socket left, with the rooms it was in.
 	Disconnected func(s *Socket, reason string, rooms []string)
+	// Upgraded runs when the socket's connection moved from long-polling
+	// to websocket.
+	Upgraded func(s *Socket)
 }
 
 // Namespace is a Socket.IO namespace: its sockets, its rooms, its hooks.

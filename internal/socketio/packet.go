@@ -246,9 +246,9 @@ func checkPayload(p *Packet, l Limits) error {
 		p.Event = name
 		switch {
 		case l.MaxEventName > 0 && len(name) > l.MaxEventName:
-			p.Refused, p.RefusedLabel = fmt.Sprintf("event name longer than %d bytes", l.MaxEventName), "event_name"
+			p.Refused, p.RefusedLabel = fmt.Sprintf("event name longer than %d bytes", l.MaxEventName), "event_name_too_long"
 		case l.MaxDepth > 0 && depth > l.MaxDepth:
-			p.Refused, p.RefusedLabel = fmt.Sprintf("payload nested deeper than %d levels", l.MaxDepth), "depth"
+			p.Refused, p.RefusedLabel = fmt.Sprintf("payload nested deeper than %d levels", l.MaxDepth), "too_deep"
 		}
 		return nil
 	}

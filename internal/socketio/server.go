@@ -158,6 +158,22 @@ func (h *engineHandler) Message(sess *engine.Session, data []byte, binary bool) 
 	}
 }
 
+// Upgrade tells the connection's sockets.
+func (h *engineHandler) Upgrade(sess *engine.Session) {
+	c, _ := sess.Value().(*conn)
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	sockets := append([]*Socket(nil), c.sockets...)
+	c.mu.Unlock()
+	for _, s := range sockets {
+		if h := s.ns.getHooks(); h.Upgraded != nil {
+			h.Upgraded(s)
+		}
+	}
+}
+
 func (h *engineHandler) Close(sess *engine.Session, reason string) {
 	if c, _ := sess.Value().(*conn); c != nil {
 		if reason == engine.ReasonForcedClose {

@@ -109,6 +109,8 @@ func echoHooks(ev *events) Hooks {
 				_ = s.Namespace().Emit(Broadcast{Rooms: []string{args[0].(string)}, Except: []string{s.ID()}}, "heard", args[1])
 			case p.Event == "leave-me":
 				s.Disconnect(false)
+			case p.Event == "kick-me":
+				s.DisconnectAfter(200 * time.Millisecond)
 			case ack != nil:
 				_ = ack(args...)
 			}
@@ -375,4 +377,30 @@ func (w *rawWS) expectClosed() {
 			return
 		}
 	}
+}
+
+func TestDisconnectAfterKeepsTheSocketForItsGrace(t *testing.T) {
+	ts := startServer(t, nil)
+	ev := newEvents()
+	ns := ts.srv.Of("/chat")
+	ns.SetHooks(echoHooks(ev))
+	ws := dialRaw(t, ts.url)
+	ws.send("40/chat,")
+	ws.expect("40/chat,{")
+	ws.send(`42/chat,1["join","lobby"]`)
+	ws.expect("43/chat,1[]")
+	if n, err := ns.CountSockets(t.Context(), Broadcast{Rooms: []string{"lobby"}}); err != nil || n != 1 {
+		t.Fatalf("count %d %v", n, err)
+	}
+	ws.send(`42/chat,["kick-me"]`)
+	ws.expect("41/chat,")
+	// Sent before it saw the DISCONNECT: still handled, the connection stays.
+	ws.send(`42/chat,2["echo",1]`)
+	ws.expect("43/chat,2[1]")
+	ev.await(t, "disconnect /chat server namespace disconnect lobby")
+	if n, _ := ns.CountSockets(t.Context(), Broadcast{}); n != 0 {
+		t.Errorf("%d sockets after the grace", n)
+	}
+	ws.send(`42/chat,["late"]`) // now it is not in the namespace: the connection ends
+	ws.expectClosed()
 }

@@ -269,6 +269,19 @@ func (s *Socket) Disconnect(closeConn bool) {
 	s.leave(ReasonServerNamespaceDisconnect, closeConn)
 }
 
+// DisconnectAfter is Disconnect(false) in two steps: the client gets the
+// DISCONNECT now, and the socket leaves after grace. Packets the client
+// sent before it got the DISCONNECT still find their socket meanwhile (an
+// event for a namespace the connection is not in ends the whole
+// connection, as with the reference server); the Event hook sees them.
+func (s *Socket) DisconnectAfter(grace time.Duration) {
+	if !s.Connected() {
+		return
+	}
+	s.conn.sendText(encodeDisconnect(s.ns.name))
+	time.AfterFunc(grace, func() { s.leave(ReasonServerNamespaceDisconnect, false) })
+}
+
 // leave removes the socket from its namespace and rooms, fails its
 // pending acks and tells the hook.
 func (s *Socket) leave(reason string, closeConn bool) {
