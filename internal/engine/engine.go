@@ -55,9 +55,9 @@ type Config struct {
 // Counters are the engine's reports to metrics. They are called on hot
 // paths (a message each): keep them to an atomic add.
 type Counters struct {
-	Received     func(bytes int)               // a client's message
-	Sent         func(bytes int)               // a message accepted for a client
-	Refused      func(err *RequestError)       // a request refused with a protocol error (AllowRequest's refusals are its own to count)
+	Received     func(bytes int)                // a client's message
+	Sent         func(bytes int)                // a message accepted for a client
+	Refused      func(err *RequestError)        // a request refused with a protocol error (AllowRequest's refusals are its own to count)
 	SlowConsumer func(sid string, queued int64) // a session cut off at SendBuffer
 }
 
