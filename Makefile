@@ -64,7 +64,7 @@ test-e2e: bin embed-bin e2e/node_modules
 	cd e2e && SOCKSIDE_BIN=$(BIN) SOCKSIDE_EMBED_BIN=$(CURDIR)/bin/embed-example npm test
 
 ## test-suites: the official Engine.IO v4 and Socket.IO v5 test suites (e2e/suites, copied from
-## socketio/socket.io) against the conformance fixture on both cores, the library's and the own core
+## socketio/socket.io) against the conformance fixture: the app stack and internal/socketio alone
 .PHONY: test-suites
 test-suites: e2e/suites/node_modules
 	cd e2e/suites && node run.mjs
@@ -116,9 +116,6 @@ bench-quick:
 ## fuzz-short: every fuzz target for FUZZTIME each (20s; e.g. FUZZTIME=30m for the long run); a failure leaves its input in the package's testdata/fuzz
 FUZZTIME ?= 20s
 FUZZ_TARGETS := \
-	./internal/engineio:FuzzEnginePayload \
-	./internal/engineio:FuzzEnginePacket \
-	./internal/sio:FuzzSocketDecoder \
 	./internal/engine:FuzzDecodePayload \
 	./internal/socketio:FuzzDecoder \
 	./internal/plainws:FuzzHandle \

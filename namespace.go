@@ -5,8 +5,6 @@ import (
 	"reflect"
 	"slices"
 
-	"github.com/zishang520/socket.io/v3/pkg/types"
-
 	"github.com/sockside/sockside/internal/auth"
 	"github.com/sockside/sockside/internal/sio"
 )
@@ -81,7 +79,7 @@ type ConnectRequest struct {
 // "internal error". A panic is recovered and treated the same way.
 func (n *Namespace) Use(mw func(*ConnectRequest) error) {
 	n.n.Use(func(r *sio.ConnectRequest) error {
-		req := &ConnectRequest{SocketID: string(r.Socket.Id()), Handshake: handshakeOf(r.Socket), User: User(r.User), Data: r.Data}
+		req := &ConnectRequest{SocketID: r.Socket.ID(), Handshake: handshakeOf(r.Socket), User: User(r.User), Data: r.Data}
 		err := mw(req)
 		if err == nil {
 			r.User, r.Data = auth.User(req.User), req.Data
@@ -140,7 +138,7 @@ type Event struct {
 // error: "unknown event ..."}.
 func HandleAny(n *Namespace, fn func(s *Socket, e Event) ([]any, error)) {
 	sio.HandleAny(n.n, func(c *sio.Client, event string, args []any, wantsAck bool) ([]any, error) {
-		return fn(socketOf(c), Event{Name: event, Args: withBytesAll(args), WantsAck: wantsAck})
+		return fn(socketOf(c), Event{Name: event, Args: args, WantsAck: wantsAck})
 	})
 }
 
@@ -150,7 +148,7 @@ func HandleAny(n *Namespace, fn func(s *Socket, e Event) ([]any, error)) {
 // arguments ([]byte is sent as binary).
 func HandleRaw(n *Namespace, event string, fn func(s *Socket, args []any) ([]any, error)) {
 	sio.HandleRaw(n.n, event, func(c *sio.Client, args []any) ([]any, error) {
-		return fn(socketOf(c), withBytesAll(args))
+		return fn(socketOf(c), args)
 	})
 }
 
@@ -164,30 +162,6 @@ func (n *Namespace) SetHandlerQueue(max int) {
 		panic("sockside: SetHandlerQueue needs a queue of at least 1")
 	}
 	n.n.SetQueue(max)
-}
-
-func withBytesAll(args []any) []any {
-	for i, a := range args {
-		args[i] = withBytes(a)
-	}
-	return args
-}
-
-// withBytes replaces the decoder's binary buffers in v with their bytes.
-func withBytes(v any) any {
-	switch t := v.(type) {
-	case *types.BytesBuffer:
-		return t.Bytes()
-	case []any:
-		for i, e := range t {
-			t[i] = withBytes(e)
-		}
-	case map[string]any:
-		for k, e := range t {
-			t[k] = withBytes(e)
-		}
-	}
-	return v
 }
 
 // Emitter sends one declared server-to-client event with a payload of

@@ -4,13 +4,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"time"
-
-	"github.com/zishang520/socket.io/servers/socket/v3"
 
 	"github.com/sockside/sockside/internal/auth"
 	"github.com/sockside/sockside/internal/sio"
+	"github.com/sockside/sockside/internal/socketio"
 )
 
 // Socket is one client connected to one namespace. The same *Socket is
@@ -22,10 +20,10 @@ type Socket struct {
 
 // ID is the socket's id (socket.id on the client), unique per namespace
 // connection; a recovered socket keeps its id.
-func (s *Socket) ID() string { return string(s.c.Id()) }
+func (s *Socket) ID() string { return s.c.ID() }
 
 // Namespace is the name of the socket's namespace.
-func (s *Socket) Namespace() string { return s.c.Nsp().Name() }
+func (s *Socket) Namespace() string { return s.c.Namespace() }
 
 // User is who the socket is (see ConnectRequest.User).
 func (s *Socket) User() User { return User(s.c.User) }
@@ -53,37 +51,21 @@ func (s *Socket) Connected() bool { return s.c.Connected() }
 
 // Rooms lists the rooms the socket is in, sorted, without the room named
 // after its own id that every socket is in.
-func (s *Socket) Rooms() []string {
-	id := s.c.Id()
-	var rooms []string
-	for _, r := range s.c.Rooms().Keys() {
-		if string(r) != string(id) {
-			rooms = append(rooms, string(r))
-		}
-	}
-	slices.Sort(rooms)
-	return rooms
-}
+func (s *Socket) Rooms() []string { return s.c.Rooms() }
 
 // In reports whether the socket is in room.
-func (s *Socket) In(room string) bool { return s.c.Rooms().Has(socket.Room(room)) }
+func (s *Socket) In(room string) bool { return s.c.In(room) }
 
 // Join puts the socket in rooms (on this node; broadcasts reach it from
 // every node).
-func (s *Socket) Join(rooms ...string) {
-	rs := make([]socket.Room, len(rooms))
-	for i, r := range rooms {
-		rs[i] = socket.Room(r)
-	}
-	s.c.Join(rs...)
-}
+func (s *Socket) Join(rooms ...string) { s.c.Join(rooms...) }
 
 // Leave takes the socket out of room.
-func (s *Socket) Leave(room string) { s.c.Leave(socket.Room(room)) }
+func (s *Socket) Leave(room string) { s.c.Leave(room) }
 
 // Emit sends an event to this socket alone. For declared events, prefer
 // Emitter.ToSocket.
-func (s *Socket) Emit(event string, args ...any) error { return s.c.Socket.Emit(event, args...) }
+func (s *Socket) Emit(event string, args ...any) error { return s.c.Emit(event, args...) }
 
 // Disconnect disconnects the socket on purpose: the client first gets a
 // "disconnect-reason" event carrying d, then the namespace disconnect.
@@ -96,7 +78,7 @@ func (s *Socket) Disconnect(d Disconnect) {
 }
 
 // Handshake is what the client sent when it connected.
-func (s *Socket) Handshake() Handshake { return handshakeOf(s.c.Socket) }
+func (s *Socket) Handshake() Handshake { return handshakeOf(s.c.Socket()) }
 
 // Log is the server's logger with the socket's namespace, id and user.
 func (s *Socket) Log() *slog.Logger { return s.c.Log() }
@@ -117,14 +99,14 @@ type Handshake struct {
 	Time time.Time
 }
 
-func handshakeOf(s *socket.Socket) Handshake {
-	hs := s.Handshake()
+func handshakeOf(s *socketio.Socket) Handshake {
+	hs := s.Session().Handshake()
 	return Handshake{
-		Auth:    hs.Auth,
-		Query:   hs.Query.Query(),
-		Headers: hs.Headers.Header(),
-		Address: hs.Address,
-		Time:    time.UnixMilli(hs.Issued),
+		Auth:    s.Auth(),
+		Query:   hs.Query(),
+		Headers: hs.Header(),
+		Address: hs.Addr,
+		Time:    hs.Time,
 	}
 }
 

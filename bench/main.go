@@ -157,7 +157,7 @@ func run() error {
 		quick     = flag.Bool("quick", false, "a smoke run: 1 rep, node and sockside, small sizes (under 2 minutes)")
 		full      = flag.Bool("full", false, "add 19,500 idle connections, held through two ping cycles")
 		reps      = flag.Int("reps", 0, "repetitions (default 3, -quick 1)")
-		servers   = flag.String("servers", "", "comma-separated: node, sockside, sockside-recovery, own-core (internal/engine and internal/socketio before the switch)")
+		servers   = flag.String("servers", "", "comma-separated: node, sockside, sockside-recovery")
 		scenarios = flag.String("scenarios", "", "comma-separated: idle, echo, broadcast, polling (the default run); on request only: slow (the broadcast at -slow-rate with 4 KB texts, without and then with one receiver that stops reading), next (sockside's websocket and polling echo direct and through next start of web/)")
 		receivers = flag.Int("receivers", 0, "broadcast receivers (default 1000, -quick 200)")
 		rates     = flag.String("rates", "", "broadcast ramp, msg/s, comma-separated")
@@ -166,15 +166,11 @@ func run() error {
 		pin       = flag.Bool("pin", true, "pin servers to CPU 0 and the generator to CPU 1 with taskset")
 		profile   = flag.String("profile", "", "instead of the comparison: CPU-profile sockside (internal/app in this binary, with net/http/pprof) during the broadcast ramp (or the echo, with -scenarios echo; or a heap profile of the largest idle size held, with -scenarios idle), write the profile here and print its top")
 		serve     = flag.Bool("serve", false, "internal: run sockside's app in this process for -profile")
-		serveOwn  = flag.Bool("serve-own", false, "internal: run the own core (server own-core) in this process")
 		report    = flag.String("report", "", "only rewrite results.md and the chart from this results.json")
 	)
 	flag.Parse()
 	if *serve {
 		return serveInProcess()
-	}
-	if *serveOwn {
-		return serveOwnCore()
 	}
 	if *report != "" {
 		b, err := os.ReadFile(*report)

@@ -36,7 +36,6 @@ const (
 	kindSockside = "sockside"          // ./server, recovery off
 	kindRecovery = "sockside-recovery" // ./server, recovery on (2m, the default)
 	kindPprof    = "sockside-pprof"    // this binary's -serve mode: internal/app plus net/http/pprof
-	kindOwnCore  = "own-core"          // this binary's -serve-own mode: internal/engine and internal/socketio, before the switch
 )
 
 // server is a running server under test.
@@ -86,7 +85,7 @@ func (e serverEnv) prepare(kind string) error {
 	case kindNode:
 		nodeOnce.Do(func() { nodeDir, nodeErr = e.installNode() })
 		return nodeErr
-	case kindPprof, kindOwnCore:
+	case kindPprof:
 		return nil
 	}
 	return fmt.Errorf("unknown server %q", kind)
@@ -158,11 +157,6 @@ func (e serverEnv) start(ctx context.Context, kind string) (*server, error) {
 	case kindPprof:
 		argv = []string{e.SelfExe, "-serve"}
 		env = append(append(env, sockEnv...), "SOCKET_RECOVERY_WINDOW=0", "BENCH_CPUPROFILE="+e.ProfilePath)
-	case kindOwnCore:
-		argv = []string{e.SelfExe, "-serve-own"}
-		env = append(env, "HOST=127.0.0.1", "PORT=0",
-			"PING_INTERVAL_MS="+strconv.FormatInt(e.PingInterval.Milliseconds(), 10),
-			"PING_TIMEOUT_MS="+strconv.FormatInt(e.PingTimeout.Milliseconds(), 10))
 	case kindNode:
 		argv = []string{"node", filepath.Join(nodeDir, "server.js")}
 		env = append(env, "HOST=127.0.0.1", "PORT=0",

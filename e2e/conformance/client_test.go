@@ -23,8 +23,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/zishang520/socket.io/servers/engine/v3"
-	"github.com/zishang520/socket.io/v3/pkg/types"
+
+	"github.com/sockside/sockside/internal/engine"
 )
 
 // waitTimeout bounds every wait: an HTTP request, a websocket read, a
@@ -36,39 +36,65 @@ const waitTimeout = 2 * time.Second
 const recordSeparator = "\x1e"
 
 // mount is one of the fixture's Engine.IO servers: the bare one, or the one
-// under Socket.IO. The Engine.IO cases run on both, as the suites do.
+// under Socket.IO. The Engine.IO cases run on both, as the suites do; the
+// cases that watch a session's events from the server side (its close
+// reason, its parked GET, its upgrade) run on the bare one, whose handler
+// the tests hear (the Socket.IO suite covers those on /socket.io/).
 type mount struct {
-	name   string
-	path   string
-	engine func(*testFixture) engine.BaseServer
+	name    string
+	path    string
+	watched bool
 }
 
 var (
-	engineMount   = mount{"engine.io", "/engine.io/", func(f *testFixture) engine.BaseServer { return f.eio }}
-	socketioMount = mount{"socket.io", "/socket.io/", func(f *testFixture) engine.BaseServer { return f.sio.Engine() }}
+	engineMount   = mount{"engine.io", "/engine.io/", true}
+	socketioMount = mount{"socket.io", "/socket.io/", false}
 	mounts        = []mount{engineMount, socketioMount}
 )
 
-// testFixture is the fixture served by an httptest server.
+// testFixture is the fixture served by an httptest server, with the bare
+// Engine.IO server's sessions watched.
 type testFixture struct {
 	*fixture
-	srv *httptest.Server
-	// sessions records each mount's Engine.IO sessions as the server
-	// announces them (the "connection" event), by mount path.
-	//
-	// openWS also waits here before the client's first packet: in v3.0.5
-	// the open packet goes out on a websocket before the session is
-	// announced, and a packet sent at once can arrive before Socket.IO
-	// listens (it starts on "connection") and be lost.
-	// TestFirstPacketAfterOpen covers that defect on its own; waiting keeps
-	// it out of the other cases. The listener here is added after
-	// Socket.IO's, so by the time it runs Socket.IO listens.
-	sessions map[string]*registry[engine.Socket]
-	// upgraded records the sids of websocket upgrade requests the server
-	// has finished handling. In v3.0.5 an upgrade's websocket is read
-	// before the session listens to it, so a probe sent at once can be
-	// lost; dialWS waits here, as openWS waits for sessions.
-	upgraded *registry[struct{}]
+	srv   *httptest.Server
+	watch *watcher
+	left  *registry[string] // a Socket.IO socket's disconnect reason, by namespace and sid
+}
+
+// watcher hears the bare Engine.IO server's sessions: each as it opens,
+// its close reason, its upgrade.
+type watcher struct {
+	opened *registry[*engine.Session]
+
+	mu       sync.Mutex
+	closed   map[string]chan string
+	upgraded map[string]chan string
+}
+
+func (w *watcher) signal(m map[string]chan string, sid string) chan string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ch, ok := m[sid]
+	if !ok {
+		ch = make(chan string, 1)
+		m[sid] = ch
+	}
+	return ch
+}
+
+func (w *watcher) Open(s *engine.Session)                { w.opened.add(s.ID(), s) }
+func (w *watcher) Message(*engine.Session, []byte, bool) {}
+func (w *watcher) Close(s *engine.Session, reason string) {
+	select {
+	case w.signal(w.closed, s.ID()) <- reason:
+	default:
+	}
+}
+func (w *watcher) Upgrade(s *engine.Session) {
+	select {
+	case w.signal(w.upgraded, s.ID()) <- "":
+	default:
+	}
 }
 
 // registry is a set of values by id that a test can wait on.
@@ -114,26 +140,14 @@ func (r *registry[T]) wait(id string) (T, bool) {
 // listener and every connection still open.
 func startFixture(t *testing.T) *testFixture {
 	t.Helper()
-	f := &testFixture{
-		fixture:  newFixture(),
-		sessions: map[string]*registry[engine.Socket]{},
-		upgraded: newRegistry[struct{}](),
+	w := &watcher{opened: newRegistry[*engine.Session](), closed: map[string]chan string{}, upgraded: map[string]chan string{}}
+	left := newRegistry[string]()
+	fx, err := newFixture(w, func(nsp, sid, reason string) { left.add(nsp+" "+sid, reason) })
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, m := range mounts {
-		r := newRegistry[engine.Socket]()
-		_ = m.engine(f).On("connection", func(args ...any) {
-			if s, ok := firstArg(args).(engine.Socket); ok {
-				r.add(s.Id(), s)
-			}
-		})
-		f.sessions[m.path] = r
-	}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.ServeHTTP(w, r)
-		if sid := r.URL.Query().Get("sid"); sid != "" && websocket.IsWebSocketUpgrade(r) {
-			f.upgraded.add(sid, struct{}{})
-		}
-	}))
+	f := &testFixture{fixture: fx, watch: w, left: left}
+	f.srv = httptest.NewServer(f)
 	t.Cleanup(func() {
 		f.Close()
 		f.srv.CloseClientConnections()
@@ -301,47 +315,45 @@ func (f *testFixture) openPolling(t *testing.T, m mount) string {
 	return parseOpen(t, res.body, []string{"websocket"}).Sid
 }
 
-// onTransportReady signals each time the session's current transport
-// becomes ready to send: for long-polling, when a GET has been parked.
+// onTransportReady signals when the session's long-polling GET is parked.
 // Nothing on the wire tells a client that its GET is parked, and the cases
 // that race a request against a parked GET need it to be.
 func (f *testFixture) onTransportReady(t *testing.T, m mount, sid string) <-chan struct{} {
 	t.Helper()
 	s := f.session(t, m, sid)
 	ready := make(chan struct{}, 1)
-	_ = s.Transport().On("ready", func(...any) {
-		select {
-		case ready <- struct{}{}:
-		default:
+	go func() {
+		deadline := time.Now().Add(waitTimeout)
+		for time.Now().Before(deadline) {
+			if s.Parked() {
+				ready <- struct{}{}
+				return
+			}
+			time.Sleep(time.Millisecond) // a state the server sets, polled with a deadline
 		}
-	})
+	}()
 	return ready
 }
 
-// onSessionEvent signals when the session emits ev ("close", "upgrade"),
-// passing on the event's first argument if it is a string (the reason of a
-// "close").
+// onSessionEvent signals when the session closes (with its reason) or
+// upgrades (ev "close" or "upgrade").
 func (f *testFixture) onSessionEvent(t *testing.T, m mount, sid, ev string) <-chan string {
 	t.Helper()
-	s := f.session(t, m, sid)
-	done := make(chan string, 1)
-	_ = s.Once(types.EventName(ev), func(args ...any) {
-		reason, _ := firstArg(args).(string)
-		done <- reason
-	})
-	return done
-}
-
-func firstArg(args []any) any {
-	if len(args) == 0 {
-		return nil
+	f.session(t, m, sid)
+	if ev == "upgrade" {
+		return f.watch.signal(f.watch.upgraded, sid)
 	}
-	return args[0]
+	return f.watch.signal(f.watch.closed, sid)
 }
 
-func (f *testFixture) session(t *testing.T, m mount, sid string) engine.Socket {
+// session is the watched session sid; on an unwatched mount the case is
+// skipped (see mount).
+func (f *testFixture) session(t *testing.T, m mount, sid string) *engine.Session {
 	t.Helper()
-	s, ok := f.sessions[m.path].wait(sid)
+	if !m.watched {
+		t.Skipf("%s: session events are watched on the bare Engine.IO server; the Socket.IO suite covers this case on /socket.io/", m.name)
+	}
+	s, ok := f.watch.opened.wait(sid)
 	if !ok {
 		t.Fatalf("no session %q on %s", sid, m.name)
 	}
@@ -410,21 +422,14 @@ func (f *testFixture) tryDialWS(t *testing.T, m mount, query string) (*wsConn, e
 		return nil, fmt.Errorf("dial %s: %w", u, err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	// An upgrade: wait until the session listens (see testFixture.upgraded).
-	if q, err := url.ParseQuery(query); err == nil && q.Get("sid") != "" {
-		if _, ok := f.upgraded.wait(q.Get("sid")); !ok {
-			return nil, fmt.Errorf("dial %s: the server did not finish the upgrade request", u)
-		}
-	}
 	return &wsConn{t: t, c: c}, nil
 }
 
-// openWS performs a websocket handshake and returns the connection once
-// the session is ready for packets (see testFixture.sessions).
+// openWS performs a websocket handshake and returns the connection.
 func (f *testFixture) openWS(t *testing.T, m mount) *wsConn {
 	t.Helper()
 	c := f.dialWS(t, m, "EIO=4&transport=websocket")
-	f.session(t, m, parseOpen(t, c.readText(), []string{}).Sid)
+	parseOpen(t, c.readText(), []string{})
 	return c
 }
 

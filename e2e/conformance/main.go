@@ -2,9 +2,9 @@
 // protocol test suites drive (socketio/socket.io, docs/engine.io-protocol/
 // v4-test-suite and docs/socket.io-protocol/v5-test-suite): the Socket.IO
 // side is an application of the public package (sockside), the bare
-// Engine.IO side is built with the project's transports and handler from
-// internal/engineio, so the suites and this package's tests check the
-// stack the server runs on:
+// Engine.IO side is internal/engine with an echo handler, so the suites and
+// this package's tests check the stack the server runs on (with -stack
+// core, the Socket.IO side is internal/socketio alone):
 //
 //	go run ./e2e/conformance -addr localhost:3000
 //
@@ -21,7 +21,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -30,15 +29,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/zishang520/socket.io/servers/engine/v3"
-	engineconfig "github.com/zishang520/socket.io/servers/engine/v3/config"
-	"github.com/zishang520/socket.io/servers/socket/v3"
-	"github.com/zishang520/socket.io/v3/pkg/types"
+	"github.com/rs/cors"
 
 	"github.com/sockside/sockside"
 	"github.com/sockside/sockside/config"
-	"github.com/sockside/sockside/internal/app"
-	"github.com/sockside/sockside/internal/engineio"
+	"github.com/sockside/sockside/internal/engine"
 )
 
 // The values the suites assert in the handshake and time their heartbeat
@@ -56,9 +51,9 @@ const shutdownTimeout = 5 * time.Second
 func main() {
 	// The suites hard-code http://localhost:3000.
 	addr := flag.String("addr", "localhost:3000", "listen address (HOST:PORT)")
-	core := flag.String("core", "library", "the server core: library (today's, on github.com/zishang520/socket.io) or own (internal/engine and internal/socketio)")
+	stack := flag.String("stack", "app", "what serves /socket.io/: app (the public package, as the server runs) or core (internal/socketio alone)")
 	flag.Parse()
-	if err := run(*addr, *core); err != nil {
+	if err := run(*addr, *stack); err != nil {
 		fmt.Fprintln(os.Stderr, "conformance:", err)
 		os.Exit(1)
 	}
@@ -70,22 +65,22 @@ type handlerSet interface {
 	Close()
 }
 
-func run(addr, core string) error {
+func run(addr, stack string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	var f handlerSet
-	switch core {
-	case "library":
-		f = newFixture()
-	case "own":
-		own, err := newOwnFixture()
-		if err != nil {
-			return err
-		}
-		f = own
+	var err error
+	switch stack {
+	case "app":
+		f, err = newFixture(nil, nil)
+	case "core":
+		f, err = newCoreFixture()
 	default:
-		return fmt.Errorf("-core %q: library or own", core)
+		return fmt.Errorf("-stack %q: app or core", stack)
+	}
+	if err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -96,7 +91,7 @@ func run(addr, core string) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	slog.Info("conformance fixture listening", "url", "http://"+ln.Addr().String(),
-		"socketio", "/socket.io/", "engineio", "/engine.io/", "core", core)
+		"socketio", "/socket.io/", "engineio", "/engine.io/", "stack", stack)
 
 	select {
 	case err := <-serveErr:
@@ -123,22 +118,27 @@ func run(addr, core string) error {
 // bare Engine.IO server at /engine.io/.
 type fixture struct {
 	api *sockside.Server
-	sio *socket.Server // what api runs on, for the white-box tests
-	eio engine.Server
+	eio *engine.Server
 	mux *http.ServeMux
 }
 
-func newFixture() *fixture {
-	f := &fixture{api: newSocketIOServer(), eio: newEngineIOServer(), mux: http.NewServeMux()}
-	a, _ := app.Of(f.api)
-	f.sio = a.SocketIO().IO
-	// After the server's own "connection" listener, so the open packet
-	// waits for it: see engineio.Ready. (sockside.New does the same.)
-	engineio.Attach(f.eio)
-	// engineio.Handler goes with engineio.Transports (see there).
+// newFixture builds the handler set. For the white-box tests: watch, when
+// set, also hears the bare Engine.IO server's sessions, and left the
+// Socket.IO sockets' disconnects.
+func newFixture(watch engine.Handler, left func(nsp, sid, reason string)) (*fixture, error) {
+	api, err := newSocketIOServer(left)
+	if err != nil {
+		return nil, err
+	}
+	eio, err := newEngineIOServer(watch)
+	if err != nil {
+		return nil, err
+	}
+	f := &fixture{api: api, eio: eio, mux: http.NewServeMux()}
 	f.mux.Handle("/socket.io/", f.api)
-	f.mux.Handle("/engine.io/", engineio.Handler(f.eio))
-	return f
+	// The suites also run from a browser page on another origin.
+	f.mux.Handle("/engine.io/", cors.AllowAll().Handler(f.eio))
+	return f, nil
 }
 
 func (f *fixture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -160,7 +160,7 @@ func (f *fixture) Close() {
 // with the handshake auth on connection, echoes "message" as
 // "message-back" and acks "message-with-ack" with its arguments; "/custom"
 // emits "auth" likewise.
-func newSocketIOServer() *sockside.Server {
+func newSocketIOServer(left func(nsp, sid, reason string)) (*sockside.Server, error) {
 	cfg := config.Default()
 	cfg.PingInterval = pingInterval
 	cfg.PingTimeout = pingTimeout
@@ -174,7 +174,7 @@ func newSocketIOServer() *sockside.Server {
 	cfg.RecoveryWindow = 0
 	srv, err := sockside.New(cfg, sockside.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
-		panic("conformance: " + err.Error()) // constants above
+		return nil, fmt.Errorf("socket.io server: %w", err)
 	}
 	root := srv.Namespace("/")
 	root.OnConnect(emitAuth)
@@ -185,7 +185,12 @@ func newSocketIOServer() *sockside.Server {
 		return args, nil
 	})
 	srv.Namespace("/custom").OnConnect(emitAuth)
-	return srv
+	if left != nil {
+		for _, n := range []*sockside.Namespace{root, srv.Namespace("/custom")} {
+			n.OnDisconnect(func(s *sockside.Socket, reason string, _ []string) { left(s.Namespace(), s.ID(), reason) })
+		}
+	}
+	return srv, nil
 }
 
 // emitAuth sends the handshake auth back. A CONNECT without payload has
@@ -199,24 +204,43 @@ func emitAuth(s *sockside.Socket) {
 	_ = s.Emit("auth", auth)
 }
 
-func newEngineIOServer() engine.Server {
-	opts := engineconfig.DefaultServerOptions()
-	opts.SetPingInterval(pingInterval)
-	opts.SetPingTimeout(pingTimeout)
-	opts.SetMaxHttpBufferSize(maxPayload)
-	// Same reason as for Socket.IO: browser runs of the suite.
-	opts.SetCors(&types.Cors{Origin: "*"})
-	opts.SetTransports(engineio.Transports())
+// newEngineIOServer is the bare Engine.IO server: it echoes every message,
+// binary as binary.
+func newEngineIOServer(watch engine.Handler) (*engine.Server, error) {
+	cfg := engine.Default()
+	cfg.PingInterval, cfg.PingTimeout, cfg.MaxPayload = pingInterval, pingTimeout, maxPayload
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	eio, err := engine.New(cfg, echo{watch})
+	if err != nil {
+		return nil, fmt.Errorf("engine.io server: %w", err)
+	}
+	return eio, nil
+}
 
-	eio := engine.NewServer(opts)
-	_ = eio.On("connection", func(args ...any) {
-		s := args[0].(engine.Socket)
-		_ = s.On("message", func(args ...any) {
-			// The payload keeps its buffer type, so binary stays binary.
-			if data, ok := args[0].(io.Reader); ok {
-				s.Send(data, nil, nil)
-			}
-		})
-	})
-	return eio
+// echo sends every message back; watch, when set, hears every call too.
+type echo struct{ watch engine.Handler }
+
+func (e echo) Open(s *engine.Session) {
+	if e.watch != nil {
+		e.watch.Open(s)
+	}
+}
+
+func (e echo) Message(s *engine.Session, data []byte, binary bool) {
+	_ = s.Send(engine.Message(data, binary))
+	if e.watch != nil {
+		e.watch.Message(s, data, binary)
+	}
+}
+
+func (e echo) Close(s *engine.Session, reason string) {
+	if e.watch != nil {
+		e.watch.Close(s, reason)
+	}
+}
+
+func (e echo) Upgrade(s *engine.Session) {
+	if u, ok := e.watch.(engine.UpgradeHandler); ok {
+		u.Upgrade(s)
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -10,17 +11,16 @@ import (
 	"github.com/sockside/sockside/internal/socketio"
 )
 
-// ownFixture is the suites' handler set on the own core (internal/engine
-// and internal/socketio, which replace the library's servers; see the issue
-// of the own core): the same mounts and behaviour as fixture, for the
-// official suites to compare both cores.
-type ownFixture struct {
+// coreFixture is the suites' handler set with internal/socketio alone at
+// /socket.io/ (no public package, no sio layer): the same mounts and
+// behaviour as fixture, so the suites check the layer on its own too.
+type coreFixture struct {
 	sio *socketio.Server
 	eio *engine.Server
 	mux *http.ServeMux
 }
 
-func newOwnFixture() (*ownFixture, error) {
+func newCoreFixture() (*coreFixture, error) {
 	ecfg := engine.Default()
 	ecfg.PingInterval, ecfg.PingTimeout, ecfg.MaxPayload = pingInterval, pingTimeout, maxPayload
 	ecfg.Logger = slog.New(slog.DiscardHandler)
@@ -30,10 +30,10 @@ func newOwnFixture() (*ownFixture, error) {
 		ConnectTimeout: connectTimeout,
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("socket.io server: %w", err)
 	}
 	sio.Of("/").SetHooks(socketio.Hooks{
-		Connected: emitOwnAuth,
+		Connected: emitCoreAuth,
 		Event: func(s *socketio.Socket, p *socketio.Packet, ack func(...any) error) {
 			args, err := p.Args()
 			if err != nil {
@@ -49,13 +49,13 @@ func newOwnFixture() (*ownFixture, error) {
 			}
 		},
 	})
-	sio.Of("/custom").SetHooks(socketio.Hooks{Connected: emitOwnAuth})
-	eio, err := engine.New(ecfg, echo{})
+	sio.Of("/custom").SetHooks(socketio.Hooks{Connected: emitCoreAuth})
+	eio, err := newEngineIOServer(nil)
 	if err != nil {
 		sio.Close()
 		return nil, err
 	}
-	f := &ownFixture{sio: sio, eio: eio, mux: http.NewServeMux()}
+	f := &coreFixture{sio: sio, eio: eio, mux: http.NewServeMux()}
 	// The suites also run from a browser page on another origin.
 	allow := cors.AllowAll()
 	f.mux.Handle("/socket.io/", allow.Handler(sio))
@@ -63,27 +63,18 @@ func newOwnFixture() (*ownFixture, error) {
 	return f, nil
 }
 
-func (f *ownFixture) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.mux.ServeHTTP(w, r) }
+func (f *coreFixture) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.mux.ServeHTTP(w, r) }
 
-func (f *ownFixture) Close() {
+func (f *coreFixture) Close() {
 	f.sio.Close()
 	f.eio.Close()
 }
 
-// emitOwnAuth sends the handshake auth back ({} without one, as the suites expect).
-func emitOwnAuth(s *socketio.Socket) {
+// emitCoreAuth sends the handshake auth back ({} without one, as the suites expect).
+func emitCoreAuth(s *socketio.Socket) {
 	auth := s.Auth()
 	if auth == nil {
 		auth = map[string]any{}
 	}
 	_ = s.Emit("auth", auth)
-}
-
-// echo is the bare Engine.IO server's handler: every message back as it came.
-type echo struct{}
-
-func (echo) Open(*engine.Session)          {}
-func (echo) Close(*engine.Session, string) {}
-func (echo) Message(s *engine.Session, data []byte, binary bool) {
-	_ = s.Send(engine.Message(data, binary))
 }

@@ -2,9 +2,8 @@
 // @socket.io/redis-adapter (pubsub) or @socket.io/redis-streams-adapter
 // (streams) on the same Redis and key prefix, as a mixed deployment would
 // run it. Used in-process by tests/interop.test.mjs, and as a child process
-// (`node e2e/lib/nodepeer.mjs`, see runCli below) by the Go interop test in
-// internal/cluster, which needs a Go server with its own serverSideEmit
-// listeners.
+// (`node e2e/lib/nodepeer.mjs`, see runCli below) by the Go tests in
+// internal/cluster, which drive in-process Go nodes beside it.
 import { createServer } from "node:http";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -98,11 +97,7 @@ export function startEmitter({ redisUrl, prefix }) {
 
 /**
  * Child-process mode, driven over stdin/stdout with one JSON object a line.
- * Env: NODEPEER_MODE, NODEPEER_REDIS, NODEPEER_PREFIX. On "/chat", the
- * server-side event "cluster-ping" is printed as {"got": [args]} and, when
- * the sender wants an ack, answered with "pong-from-node". Commands:
- *   {"op": "emit", "event": e, "args": [...]}         -> serverSideEmit, prints {"op":"emit","ok":true}
- *   {"op": "emitWithAck", "event": e, "args": [...]}  -> prints {"op":"emitWithAck","replies":[...]} or {"op":..., "error": msg}
+ * Env: NODEPEER_MODE, NODEPEER_REDIS, NODEPEER_PREFIX. Commands, on "/chat":
  *   {"op": "broadcast", "room": r, "event": e, "args": [...]} -> io.of("/chat").to(r).emit (every socket without r), prints {"op":"broadcast","ok":true}
  *   {"op": "binary", "room": r, "event": e}           -> the same with one Buffer [0, 1, 2, 255] argument
  *   {"op": "fetch", "room": r}                        -> fetchSockets on every node, prints {"op":"fetch","ids":[sorted ids]}
@@ -117,23 +112,12 @@ async function runCli() {
   });
   const out = (v) => process.stdout.write(JSON.stringify(v) + "\n");
   const chat = peer.io.of("/chat");
-  chat.on("cluster-ping", (...args) => {
-    const ack = typeof args.at(-1) === "function" ? args.pop() : null;
-    out({ got: args });
-    if (ack) ack("pong-from-node");
-  });
   const lines = createInterface({ input: process.stdin });
   lines.on("line", async (line) => {
     let cmd;
     try { cmd = JSON.parse(line); } catch { return out({ error: `bad command ${line}` }); }
     try {
-      if (cmd.op === "emit") {
-        chat.serverSideEmit(cmd.event, ...cmd.args);
-        out({ op: cmd.op, ok: true });
-      } else if (cmd.op === "emitWithAck") {
-        const replies = await chat.serverSideEmitWithAck(cmd.event, ...cmd.args);
-        out({ op: cmd.op, replies });
-      } else if (cmd.op === "broadcast" || cmd.op === "binary") {
+      if (cmd.op === "broadcast" || cmd.op === "binary") {
         const target = cmd.room ? chat.to(cmd.room) : chat;
         const args = cmd.op === "binary" ? [Buffer.from([0, 1, 2, 255])] : cmd.args;
         target.emit(cmd.event, ...args);

@@ -1,18 +1,14 @@
 // Runs the official language-neutral protocol test suites (copied from
 // socketio/socket.io at d2d753f: docs/engine.io-protocol/v4-test-suite and
 // docs/socket.io-protocol/v5-test-suite, MIT, see LICENSE.socket.io)
-// against the conformance fixture (e2e/conformance) on both server cores:
-// today's, on the library, and the own core (internal/engine and
-// internal/socketio). The suites hard-code http://localhost:3000: each run
-// gets a copy pointed at a free port.
+// against the conformance fixture (e2e/conformance) on two stacks: the
+// public package as the server runs it ("app"), and internal/socketio alone
+// ("core"). The suites hard-code http://localhost:3000: each run gets a
+// copy pointed at a free port.
 //
-// The own core must pass every case. The library core's results are
-// reported, never failing the run: it is being replaced, e2e/conformance
-// pins its behaviour, and two suite cases race on it (a long-polling
-// request with the sid of an upgraded session, a close POSTed beside a
-// GET). A few cases are timed at the heartbeat's edge (they sleep exactly
-// pingInterval + pingTimeout), so each case gets two retries: a failure
-// that repeats three times fails the run.
+// Both must pass every case. A few cases are timed at the heartbeat's edge
+// (they sleep exactly pingInterval + pingTimeout), so each case gets two
+// retries: a failure that repeats three times fails the run.
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -37,7 +33,7 @@ function freePort() {
 /** fixture starts the conformance command on core and resolves once it listens. */
 async function fixture(bin, core) {
   const port = await freePort();
-  const proc = spawn(bin, ["-addr", `127.0.0.1:${port}`, "-core", core], { stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(bin, ["-addr", `127.0.0.1:${port}`, "-stack", core], { stdio: ["ignore", "pipe", "pipe"] });
   let logs = "";
   await new Promise((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`the ${core} fixture did not start in 15 s:\n${logs}`)), 15000);
@@ -99,14 +95,14 @@ if (build.status !== 0) process.exit(build.status ?? 1);
 
 let failed = false;
 const rows = [];
-for (const core of ["library", "own"]) {
+for (const core of ["app", "core"]) {
   const f = await fixture(bin, core);
   try {
     for (const suite of suites) {
       const report = runSuite(suite, core, f.port);
       const total = report.stats.tests;
       const failures = report.failures.map((t) => ({ title: t.fullTitle, err: t.err?.message ?? "" }));
-      const unexpected = core === "own" ? failures : [];
+      const unexpected = failures;
       rows.push(`${core.padEnd(8)} ${suite.padEnd(13)} ${report.stats.passes}/${total} passing${failures.length ? `; failing: ${failures.map((t) => t.title).join("; ")}` : ""}`);
       for (const t of unexpected) {
         failed = true;

@@ -17,7 +17,6 @@ import (
 	"github.com/sockside/sockside/internal/auth"
 	"github.com/sockside/sockside/internal/cluster"
 	"github.com/sockside/sockside/internal/emitapi"
-	"github.com/sockside/sockside/internal/engineio"
 	"github.com/sockside/sockside/internal/handshake"
 	"github.com/sockside/sockside/internal/metrics"
 	"github.com/sockside/sockside/internal/origin"
@@ -43,23 +42,20 @@ type App struct {
 func New(cfg config.Config, log *slog.Logger) (*App, error) {
 	a := &App{cfg: cfg, log: log, metrics: metrics.New()}
 	policy := origin.NewPolicy(cfg.CORSOrigins)
-	sopts := sio.Options{Config: cfg, Metrics: a.metrics, Logger: log, Transports: engineio.NewTransports(engineio.Options{
-		SendBuffer:        cfg.SendBuffer,
-		BroadcastCoalesce: cfg.BroadcastCoalesce,
-		OnSlowConsumer: func(sid string, queued int64) {
-			a.metrics.Dropped.WithLabelValues(metrics.DropSlowConsumer).Inc()
-			log.Warn("disconnecting slow consumer", "sid", sid, "queued_bytes", queued, "limit", cfg.SendBuffer)
-		},
-	})}
+	sopts := sio.Options{Config: cfg, Metrics: a.metrics, Logger: log}
 	if cfg.AdapterMode() != "" {
 		cl, err := cluster.New(cfg, cluster.Options{Logger: log, Metrics: a.metrics})
 		if err != nil {
 			return nil, err
 		}
 		a.cluster = cl
-		sopts.Adapter = cl.Adapter()
+		sopts.Adapter = cl.AdapterFor(cfg.RecoveryWindow)
 	}
-	a.sio = sio.New(sopts)
+	srv, err := sio.New(sopts)
+	if err != nil {
+		return nil, err
+	}
+	a.sio = srv
 	a.ws = plainws.New(plainws.Options{
 		MaxMessage:   cfg.MaxPayload,
 		PingInterval: cfg.PingInterval,
@@ -82,7 +78,7 @@ func New(cfg config.Config, log *slog.Logger) (*App, error) {
 		a.metrics.Rejected.WithLabelValues(metrics.RejectRateLimited).Inc()
 		log.Debug("handshake rate limited", "client", client, "peer", r.RemoteAddr)
 	}
-	mux.Handle(cfg.Path, handshakes.Gate(policy.Gate(engineio.Handler(a.sio.Handler()), rejectOrigin), rejectRate))
+	mux.Handle(cfg.Path, handshakes.Gate(policy.Gate(policy.SocketIOCors().Handler(a.sio.Handler()), rejectOrigin), rejectRate))
 	if cfg.Demo {
 		mux.Handle("/ws", policy.Gate(a.ws, rejectOrigin))
 	}
@@ -160,7 +156,7 @@ func (a *App) Serve(ln net.Listener) error {
 // in-flight handlers finish (bounded by ctx), every client is disconnected
 // so it reconnects elsewhere, then the HTTP server stops.
 func (a *App) Shutdown(ctx context.Context) error {
-	a.log.Info("draining", "sockets", a.sio.IO.Engine().ClientsCount())
+	a.log.Info("draining", "sockets", a.sio.Connections())
 	errs := []error{a.sio.Drain(ctx)}
 	a.ws.Close()
 	if err := a.http.Shutdown(ctx); err != nil {
@@ -187,11 +183,7 @@ func (a *App) waitSocketsClosed(ctx context.Context) {
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
 	for {
-		n := 0
-		for _, ns := range a.sio.Namespaces() {
-			n += ns.NSP.Sockets().Len()
-		}
-		if n == 0 {
+		if a.sio.Sockets() == 0 {
 			return
 		}
 		select {

@@ -1,9 +1,10 @@
-// Package cluster scales the Socket.IO server out over Redis: it builds the
-// adapter constructor for the configured mode (the library's streams adapter,
-// wrapped to fix its request/response half and its Node encoding, or its
-// pub/sub adapter) on go-redis clients that back off while Redis is away,
-// and watches the connection: the outage is logged once when it begins and
-// once when it ends, and /metrics shows the state.
+// Package cluster scales the Socket.IO server out over Redis: the
+// namespaces' adapters for the configured mode (pubsub.go: Node's
+// @socket.io/redis-adapter, which @socket.io/redis-emitter also speaks;
+// streams.go: Node's @socket.io/redis-streams-adapter, which keeps sessions
+// for recovery across nodes) on go-redis clients that back off while Redis
+// is away, and a watch on the connection: the outage is logged once when it
+// begins and once when it ends, and /metrics shows the state.
 //
 // Redis being unreachable never stops the node: it starts and serves its
 // local clients, and joins the cluster when Redis answers.
@@ -24,9 +25,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	libredis "github.com/zishang520/socket.io/adapters/redis/v3"
-	rsa "github.com/zishang520/socket.io/adapters/redis/v3/adapter"
-	"github.com/zishang520/socket.io/servers/socket/v3"
 
 	"github.com/sockside/sockside/config"
 	"github.com/sockside/sockside/internal/metrics"
@@ -45,7 +43,7 @@ const DefaultPrefix = "socket.io"
 type Options struct {
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics // nil: no metrics
-	// RequestTimeout bounds fetchSockets and serverSideEmit waits for other
+	// RequestTimeout bounds how long a fetchSockets waits for the other
 	// nodes (default 3 s, under the namespaces' own 5 s guard).
 	RequestTimeout time.Duration
 	// ProbeInterval is how often the Redis connection is checked (default 250 ms).
@@ -61,19 +59,14 @@ type Cluster struct {
 	probeInterval  time.Duration
 
 	dial *dialer
-	cmd  *redis.Client         // commands: publish, XADD, NUMSUB, sessions
-	sub  *redis.Client         // subscriptions and stream reads
-	lib  *libredis.RedisClient // the library's view of both
-	ctor socket.AdapterConstructor
+	cmd  *redis.Client // commands: publish, XADD, NUMSUB, sessions
+	sub  *redis.Client // subscriptions and stream reads
 
 	nodesChannel string // whose subscribers are the cluster's nodes
 
-	// The own core's adapters (AdapterFor): the node's id on the wire, its
-	// one subscription, and in streams mode its one stream reader.
-	ownOnce sync.Once
-	uid     string
-	subs    *subscriber
-	streams *streamReader
+	uid     string        // the node's id on the wire
+	subs    *subscriber   // the node's one subscription
+	streams *streamReader // the node's one stream reader (streams mode)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -149,26 +142,13 @@ func New(cfg config.Config, o Options) (*Cluster, error) {
 	subOpts.PoolSize = 8
 	c.sub = redis.NewClient(&subOpts)
 
-	c.lib = libredis.NewRedisClientWithSub(c.ctx, nodeReplies{UniversalClient: c.cmd, responsePrefix: c.prefix + "-response#"}, c.sub)
-	_ = c.lib.On("error", func(args ...any) {
-		if len(args) > 0 {
-			if err, ok := args[0].(error); ok {
-				c.noteError(err)
-				return
-			}
-		}
-		c.noteError(errors.New("redis adapter error"))
-	})
-
+	c.uid = randomUID()
+	c.subs = newSubscriber(c)
 	switch mode {
 	case ModeStreams:
-		c.ctor = newStreamsBuilder(c)
+		c.streams = newStreamReader(c)
 		c.nodesChannel = c.prefix + "#/#"
 	case ModePubSub:
-		opts := rsa.DefaultRedisAdapterOptions()
-		opts.SetKey(c.prefix)
-		opts.SetRequestsTimeout(c.requestTimeout)
-		c.ctor = &pubsubBuilder{c: c, prefix: c.prefix, inner: &rsa.RedisAdapterBuilder{Redis: c.lib, Opts: opts}}
 		c.nodesChannel = c.prefix + "-request#/#"
 	}
 	if c.metrics != nil {
@@ -181,9 +161,6 @@ func New(cfg config.Config, o Options) (*Cluster, error) {
 // Mode is "streams" or "pubsub".
 func (c *Cluster) Mode() string { return c.mode }
 
-// Adapter is the constructor for socket.ServerOptions.SetAdapter.
-func (c *Cluster) Adapter() socket.AdapterConstructor { return c.ctor }
-
 // Start arms the reconnect backoff and starts watching Redis. The first
 // check runs before Start returns, so a Redis unreachable at start-up is
 // reported before the server says it is listening.
@@ -192,6 +169,9 @@ func (c *Cluster) Start() {
 		c.dial.arm()
 		c.probe()
 		go c.monitor()
+		if c.streams != nil {
+			c.streams.start()
+		}
 	})
 }
 

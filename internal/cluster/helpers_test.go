@@ -20,12 +20,9 @@ import (
 	"github.com/gorilla/websocket"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/redis/go-redis/v9"
-	libredis "github.com/zishang520/socket.io/adapters/redis/v3"
-	"github.com/zishang520/socket.io/servers/socket/v3"
 
 	"github.com/sockside/sockside/config"
 	"github.com/sockside/sockside/internal/cluster"
-	"github.com/sockside/sockside/internal/engineio"
 	"github.com/sockside/sockside/internal/metrics"
 	"github.com/sockside/sockside/internal/sio"
 	"github.com/sockside/sockside/internal/siotest"
@@ -75,36 +72,34 @@ func testConfig(t *testing.T, redisURL, mode, prefix string) config.Config {
 }
 
 // node is one in-process server: the real namespaces on sio.New with the
-// given adapter constructor.
+// cluster's adapters.
 type node struct {
 	t       *testing.T
 	srv     *sio.Server
-	cluster *cluster.Cluster // nil for a bare library adapter
+	cluster *cluster.Cluster
 	metrics *metrics.Metrics
 	ts      *httptest.Server
 	logs    *siotest.Logs
 	stop    func()
 }
 
-// startNode starts a node with the cluster built from cfg, or, when ctor is
-// not nil, with that adapter constructor (the bare library, for controls).
-func startNode(t *testing.T, cfg config.Config, ctor socket.AdapterConstructor) *node {
+// startNode starts a node with the cluster built from cfg.
+func startNode(t *testing.T, cfg config.Config) *node {
 	t.Helper()
 	n := &node{t: t, metrics: metrics.New(), logs: &siotest.Logs{}}
 	log := slog.New(slog.NewTextHandler(n.logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if ctor == nil {
-		cl, err := cluster.New(cfg, cluster.Options{Logger: log, Metrics: n.metrics})
-		if err != nil {
-			t.Fatal(err)
-		}
-		n.cluster = cl
-		ctor = cl.Adapter()
+	cl, err := cluster.New(cfg, cluster.Options{Logger: log, Metrics: n.metrics})
+	if err != nil {
+		t.Fatal(err)
 	}
-	n.srv = sio.New(sio.Options{Config: cfg, Metrics: n.metrics, Logger: log, Adapter: ctor, Transports: engineio.Transports()})
+	n.cluster = cl
+	srv, err := sio.New(sio.Options{Config: cfg, Metrics: n.metrics, Logger: log, Adapter: cl.AdapterFor(cfg.RecoveryWindow)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.srv = srv
 	registerRooms(n.srv)
-	if n.cluster != nil {
-		n.cluster.Start()
-	}
+	n.cluster.Start()
 	mux := http.NewServeMux()
 	mux.Handle(cfg.Path, n.srv.Handler())
 	n.ts = httptest.NewServer(mux)
@@ -116,12 +111,10 @@ func startNode(t *testing.T, cfg config.Config, ctor socket.AdapterConstructor) 
 			// Let the sockets finish closing on their own goroutines first:
 			// sio's disconnect hooks race with Server.Close closing them too.
 			deadline := time.Now().Add(5 * time.Second)
-			for n.sockets() > 0 && time.Now().Before(deadline) {
+			for n.srv.Sockets() > 0 && time.Now().Before(deadline) {
 				time.Sleep(10 * time.Millisecond)
 			}
-			if n.cluster != nil {
-				_ = n.cluster.Close()
-			}
+			_ = n.cluster.Close()
 			n.srv.Close()
 		})
 	}
@@ -150,7 +143,7 @@ func registerRooms(srv *sio.Server) {
 		Members int  `json:"members"`
 	}
 	sio.Handle(n, "join", func(c *sio.Client, req roomMessage) (roomAck, error) {
-		c.Join(socket.Room(roomsPrefix + req.Room))
+		c.Join(roomsPrefix + req.Room)
 		members, err := n.Members(roomsPrefix + req.Room)
 		return roomAck{OK: err == nil, Members: members}, err
 	})
@@ -158,14 +151,6 @@ func registerRooms(srv *sio.Server) {
 		message.ToRoom(roomsPrefix+req.Room, req)
 		return roomAck{OK: true}, nil
 	})
-}
-
-func (n *node) sockets() int {
-	total := 0
-	for _, ns := range n.srv.Namespaces() {
-		total += ns.NSP.Sockets().Len()
-	}
-	return total
 }
 
 func (n *node) redisUp() float64 {
@@ -235,21 +220,11 @@ func dial(t *testing.T, n *node, nsp string) *client {
 	c := &client{t: t, conn: conn, nsp: nsp, note: make(chan struct{}, 1), open: make(chan string, 1)}
 	t.Cleanup(func() { _ = conn.Close() })
 	go c.read()
-	var sid string
 	select {
-	case sid = <-c.open:
+	case <-c.open:
 	case <-time.After(5 * time.Second):
 		t.Fatal("no Engine.IO open packet")
 	}
-	// The engine sends the open packet and reads the socket before the
-	// Socket.IO layer listens to it (library race, v3.0.5): a CONNECT sent
-	// in that window is dropped. Wait until the listener is there.
-	eventually(t, 5*time.Second, func() error {
-		if s, ok := n.srv.IO.Engine().Clients().Load(sid); ok && s.ListenerCount("data") > 0 {
-			return nil
-		}
-		return fmt.Errorf("engine session %s not set up", sid)
-	})
 	c.send("40" + c.prefix())
 	connect := c.waitPacket(func(p string) bool { return strings.HasPrefix(p, "0{") })
 	var hs struct {
@@ -460,11 +435,4 @@ func (r *redisServer) stop() {
 	_ = r.cmd.Process.Kill()
 	<-r.done
 	r.cmd = nil
-}
-
-// libClient wraps a go-redis client for a bare library adapter.
-func libClient(c *redis.Client) *libredis.RedisClient {
-	rc := libredis.NewRedisClient(context.Background(), c)
-	_ = rc.On("error", func(...any) {})
-	return rc
 }

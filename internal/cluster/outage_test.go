@@ -65,7 +65,7 @@ func TestRedisOutage(t *testing.T) {
 			r := newRedisServer(t)
 			r.start()
 			cfg := testConfig(t, r.url(), mode, "outage")
-			a, b := startNode(t, cfg, nil), startNode(t, cfg, nil)
+			a, b := startNode(t, cfg), startNode(t, cfg)
 			channel := map[string]string{"streams": "outage#/chat#", "pubsub": "outage-request#/chat#"}[mode]
 			waitSubscribers(t, r.addr(), channel, 2)
 			p := newChatPair(t, a, b)
@@ -132,7 +132,7 @@ func TestStartsWithoutRedis(t *testing.T) {
 	r := newRedisServer(t) // port reserved, nothing listening yet
 	cfg := testConfig(t, r.url(), "streams", "late")
 	started := time.Now()
-	a := startNode(t, cfg, nil)
+	a := startNode(t, cfg)
 	if d := time.Since(started); d > 2*time.Second {
 		t.Errorf("start-up took %s without Redis", d)
 	}
@@ -148,7 +148,7 @@ func TestStartsWithoutRedis(t *testing.T) {
 	c2.event("message", withText("local"))
 
 	r.start()
-	b := startNode(t, cfg, nil)
+	b := startNode(t, cfg)
 	eventually(t, 3*time.Second, func() error {
 		if a.redisUp() != 1 {
 			return fmt.Errorf("node a has not joined")

@@ -3,272 +3,260 @@ package cluster
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/vmihailenco/msgpack/v5"
-	"github.com/zishang520/socket.io/adapters/adapter/v3"
-	libredis "github.com/zishang520/socket.io/adapters/redis/v3"
-	rsa "github.com/zishang520/socket.io/adapters/redis/v3/adapter"
-	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
-	"github.com/zishang520/socket.io/servers/socket/v3"
+
+	"github.com/sockside/sockside/internal/socketio"
 )
 
-// pubsubBuilder wraps the library's RedisAdapterBuilder (compatible with
-// Node's @socket.io/redis-adapter). It fixes two defects:
-//
-//  1. A broadcast to a whole namespace (no room, or several rooms) is
-//     published on the namespace channel "<prefix>#<nsp>#" itself, and the
-//     library's receive loop ignores any channel not longer than that one,
-//     so such broadcasts never reached other nodes, whoever sent them (a Go
-//     node, a Node node, or the emitter). The wrapper subscribes to that
-//     channel and delivers what arrives there to its local sockets.
-//  2. Broadcasts are msgpack-encoded as they are, so an application struct
-//     reached the other nodes' clients with Go field names ({"Text": ...}
-//     for {"text": ...}). The wrapper makes packet data JSON-like first.
-//  3. serverSideEmit replies (see wire.go): the library collects a reply
-//     only when it is a list, so a Node node's reply was dropped and the
-//     request timed out. The wrapper sends serverSideEmit-with-ack requests
-//     itself and collects the replies from the response channels; the
-//     library's own replies are made Node-shaped by nodeReplies.
-type pubsubBuilder struct {
-	c      *Cluster
-	prefix string
-	inner  *rsa.RedisAdapterBuilder
+// Request types of Node's @socket.io/redis-adapter (its RequestType).
+const (
+	reqSockets          = 0
+	reqAllRooms         = 1
+	reqRemoteJoin       = 2
+	reqRemoteLeave      = 3
+	reqRemoteDisconnect = 4
+	reqRemoteFetch      = 5
+	reqServerSideEmit   = 6
+	reqBroadcast        = 7
+)
+
+// pubsubNS is one namespace on @socket.io/redis-adapter's channels:
+// broadcasts on "<prefix>#<nsp>#" (or "...#<room>#" for one room), msgpack
+// [uid, packet, opts]; requests as JSON on "<prefix>-request#<nsp>#";
+// answers on "<prefix>-response#<nsp>#" (or the requester's own
+// "...#<uid>#").
+type pubsubNS struct {
+	c        *Cluster
+	n        *socketio.Namespace
+	channel  string
+	request  string
+	response string
+	specific string
+	pending  collector
 }
 
-// New implements socket.AdapterConstructor.
-func (b *pubsubBuilder) New(nsp socket.Namespace) socket.Adapter {
-	inner, ok := b.inner.New(nsp).(rsa.RedisAdapter)
-	if !ok {
-		panic("cluster: the pubsub builder returned an unexpected adapter type")
+func newPubSubNS(c *Cluster, n *socketio.Namespace) *pubsubNS {
+	a := &pubsubNS{
+		c: c, n: n,
+		channel:  c.prefix + "#" + n.Name() + "#",
+		request:  c.prefix + "-request#" + n.Name() + "#",
+		response: c.prefix + "-response#" + n.Name() + "#",
 	}
-	a := &pubsubAdapter{
-		RedisAdapter:    inner,
-		c:               b.c,
-		channel:         b.prefix + "#" + nsp.Name() + "#",
-		requestChannel:  b.prefix + "-request#" + nsp.Name() + "#",
-		responseChannel: b.prefix + "-response#" + nsp.Name() + "#",
-		done:            make(chan struct{}),
-	}
-	a.ctx, a.cancel = context.WithCancel(context.Background())
-	// Replies come on the namespace's response channel (Node's default and
-	// the library's), or on this node's own one (Node's
-	// publishOnSpecificResponseChannel).
-	a.sub = b.c.sub.Subscribe(a.ctx, a.channel, a.responseChannel, a.responseChannel+string(inner.Uid())+"#")
-	go a.listen()
+	a.specific = a.response + c.uid + "#"
+	c.subs.subscribe(a.onBroadcast, a.channel+"*")
+	c.subs.subscribe(a.onRequest, "", a.request)
+	c.subs.subscribe(a.onResponse, "", a.response, a.specific)
 	return a
 }
 
-type pubsubAdapter struct {
-	rsa.RedisAdapter
+func (a *pubsubNS) Sessions() socketio.SessionStore { return nil }
 
-	c               *Cluster
-	channel         string // broadcasts to the whole namespace
-	requestChannel  string
-	responseChannel string
-	ctx             context.Context
-	cancel          context.CancelFunc
-	sub             *redis.PubSub
-	done            chan struct{}
-	pending         pending // this node's serverSideEmit requests with ack
+func (a *pubsubNS) Close() {
+	a.c.subs.unsubscribe(a.channel+"*", a.request, a.response, a.specific)
 }
 
-func (a *pubsubAdapter) Broadcast(p *parser.Packet, opts *socket.BroadcastOptions) {
-	a.RedisAdapter.Broadcast(plainPacket(p), opts)
-}
-
-func (a *pubsubAdapter) BroadcastWithAck(p *parser.Packet, opts *socket.BroadcastOptions, count func(uint64), ack socket.Ack) {
-	a.RedisAdapter.BroadcastWithAck(plainPacket(p), opts, count, ack)
-}
-
-// ServerSideEmit sends an event to the other nodes; with a trailing
-// socket.Ack it waits for every other node's reply (one value each, passed
-// to the ack as a one-element list per node).
-func (a *pubsubAdapter) ServerSideEmit(packet []any) error {
-	if len(packet) == 0 {
-		return errors.New("serverSideEmit: empty packet")
-	}
-	ack, withAck := packet[len(packet)-1].(socket.Ack)
-	if !withAck {
-		return a.RedisAdapter.ServerSideEmit(packet)
-	}
-	expected := int(a.ServerCount()) - 1
-	if expected <= 0 {
-		ack([]any{}, nil)
-		return nil
-	}
-	id := adapter.RandomId()
-	// The request as Node's adapter writes it (JSON, read by Go and Node).
-	payload, err := json.Marshal(map[string]any{
-		"uid": a.Uid(), "requestId": id, "type": libredis.SERVER_SIDE_EMIT, "data": plain(packet[:len(packet)-1]),
-	})
-	if err != nil {
-		return fmt.Errorf("serverSideEmit: encoding: %w", err)
-	}
-	a.pending.track(id, &request{
-		kind:     adapter.SERVER_SIDE_EMIT,
-		expected: expected,
-		replies:  []any{},
-		finish:   func(r *request, err error) { ack(r.replies, err) },
-	}, a.c.requestTimeout)
-	ctx, cancel := context.WithTimeout(a.ctx, 2*time.Second)
+func (a *pubsubNS) publish(channel string, payload []byte) error {
+	ctx, cancel := context.WithTimeout(a.c.ctx, 2*time.Second)
 	defer cancel()
-	if err := a.c.cmd.Publish(ctx, a.requestChannel, payload).Err(); err != nil {
+	if err := a.c.cmd.Publish(ctx, channel, payload).Err(); err != nil {
 		a.c.noteError(err)
-		if r := a.pending.take(id); r != nil {
-			r.timer.Stop()
-		}
-		return fmt.Errorf("serverSideEmit: %w", err)
+		return err
 	}
 	return nil
 }
 
-// wireReply is a response on the response channels, as far as the wrapper
-// reads it (JSON from Node and the library; msgpack when it holds binary).
-type wireReply struct {
-	Type      adapter.MessageType `json:"type" msgpack:"type"`
-	RequestId string              `json:"requestId" msgpack:"requestId"`
-	Data      any                 `json:"data" msgpack:"data"`
+// Publish sends [uid, packet, opts] (recovery offsets stay this node's:
+// pub/sub keeps nothing).
+func (a *pubsubNS) Publish(m socketio.Message, _ bool) (string, error) {
+	payload, err := msgpack.Marshal([]any{a.c.uid, eventPacket(a.n.Name(), m), optsOf(m.Broadcast)})
+	if err != nil {
+		return "", fmt.Errorf("encoding a broadcast: %w", err)
+	}
+	channel := a.channel
+	if len(m.Rooms) == 1 {
+		channel += m.Rooms[0] + "#"
+	}
+	return "", a.publish(channel, payload)
 }
 
-// onReply records a serverSideEmit reply to one of this node's requests;
-// everything else on the response channels is the library's.
-func (a *pubsubAdapter) onReply(payload []byte) {
-	var r wireReply
-	var err error
-	if len(payload) > 0 && payload[0] == '{' {
-		err = json.Unmarshal(payload, &r)
-	} else {
-		err = msgpack.Unmarshal(payload, &r)
+// wireRequest is a request on the request channel, every type's fields.
+type wireRequest struct {
+	UID       string    `json:"uid" msgpack:"uid"`
+	RequestID string    `json:"requestId,omitempty" msgpack:"requestId,omitempty"`
+	Type      int       `json:"type" msgpack:"type"`
+	Opts      *wireOpts `json:"opts,omitempty" msgpack:"opts,omitempty"`
+	Rooms     []string  `json:"rooms,omitempty" msgpack:"rooms,omitempty"`
+	Close     bool      `json:"close,omitempty" msgpack:"close,omitempty"`
+	SID       string    `json:"sid,omitempty" msgpack:"sid,omitempty"`
+	Room      string    `json:"room,omitempty" msgpack:"room,omitempty"`
+}
+
+func (a *pubsubNS) sendRequest(r wireRequest) error {
+	r.UID = a.c.uid
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encoding a request: %w", err)
 	}
-	if err != nil || r.Type != libredis.SERVER_SIDE_EMIT {
+	return a.publish(a.request, b)
+}
+
+func (a *pubsubNS) AddSockets(b socketio.Broadcast, rooms []string) error {
+	o := optsOf(b)
+	return a.sendRequest(wireRequest{Type: reqRemoteJoin, Opts: &o, Rooms: rooms})
+}
+
+func (a *pubsubNS) DelSockets(b socketio.Broadcast, rooms []string) error {
+	o := optsOf(b)
+	return a.sendRequest(wireRequest{Type: reqRemoteLeave, Opts: &o, Rooms: rooms})
+}
+
+func (a *pubsubNS) DisconnectSockets(b socketio.Broadcast, closeConn bool) error {
+	o := optsOf(b)
+	return a.sendRequest(wireRequest{Type: reqRemoteDisconnect, Opts: &o, Close: closeConn})
+}
+
+// FetchSockets asks every other node (the request channel's other
+// subscribers) and waits for all of them. With Redis away there are none
+// to ask: the node serves its own sockets (the error is counted).
+func (a *pubsubNS) FetchSockets(ctx context.Context, b socketio.Broadcast) ([]socketio.SocketInfo, error) {
+	others, err := a.c.otherNodes(ctx, a.request)
+	if err != nil || others == 0 {
+		return nil, nil
+	}
+	id := randomUID()
+	r := a.pending.open(id, others)
+	o := optsOf(b)
+	if err := a.sendRequest(wireRequest{RequestID: id, Type: reqRemoteFetch, Opts: &o}); err != nil {
+		a.pending.drop(id) // nothing will come
+		return nil, nil
+	}
+	return a.pending.wait(ctx, id, r, a.c.requestTimeout)
+}
+
+// onBroadcast is a broadcast from another node (or an emitter).
+func (a *pubsubNS) onBroadcast(channel string, payload []byte) {
+	if room := strings.TrimSuffix(strings.TrimPrefix(channel, a.channel), "#"); room != "" && !a.n.HasRoom(room) {
+		return // a room with nobody here
+	}
+	var msg struct {
+		_msgpack struct{} `msgpack:",as_array"`
+		UID      string
+		Packet   wirePacket
+		Opts     wireOpts
+	}
+	if err := msgpack.Unmarshal(payload, &msg); err != nil || msg.UID == a.c.uid {
 		return
 	}
-	a.pending.answer(r.RequestId, func(req *request) { req.replies = append(req.replies, []any{r.Data}) })
+	if msg.Packet.Nsp == "" {
+		msg.Packet.Nsp = "/"
+	}
+	if msg.Packet.Nsp != a.n.Name() {
+		return
+	}
+	if m, ok := msg.Packet.message(msg.Opts); ok {
+		_ = a.n.RemoteBroadcast(m, "")
+	}
 }
 
-// listen delivers namespace-wide broadcasts from other nodes locally and
-// collects serverSideEmit replies.
-func (a *pubsubAdapter) listen() {
-	defer close(a.done)
-	for {
-		msg, err := a.sub.ReceiveMessage(a.ctx)
-		if err != nil {
-			if a.ctx.Err() != nil || errors.Is(err, redis.ErrClosed) {
+// onRequest answers another node's request.
+func (a *pubsubNS) onRequest(_ string, payload []byte) {
+	var r wireRequest
+	if err := decodeEither(payload, &r); err != nil || r.UID == a.c.uid {
+		return
+	}
+	var b socketio.Broadcast
+	if r.Opts != nil {
+		b = r.Opts.broadcast()
+	}
+	single := socketio.Broadcast{Rooms: []string{r.SID}}
+	switch r.Type {
+	case reqSockets:
+		go a.respond(map[string]any{"requestId": r.RequestID, "sockets": socketIDs(a.n.LocalSockets(socketio.Broadcast{Rooms: r.Rooms}))})
+	case reqAllRooms:
+		go a.respond(map[string]any{"requestId": r.RequestID, "rooms": a.n.AllRooms()})
+	case reqRemoteJoin, reqRemoteLeave, reqRemoteDisconnect:
+		if r.Opts == nil && r.SID == "" {
+			return
+		}
+		if r.Opts == nil {
+			if _, ok := a.n.Socket(r.SID); !ok {
 				return
 			}
-			a.c.noteError(err)
-			a.c.pause(a.ctx)
-			continue
+			b = single
 		}
-		if msg.Channel != a.channel {
-			a.onReply([]byte(msg.Payload))
-			continue
-		}
-		var p libredis.RedisPacket
-		if err := msgpack.Unmarshal([]byte(msg.Payload), &p); err != nil || p.Packet == nil || p.Uid == a.Uid() {
-			continue
-		}
-		if p.Packet.Nsp == "" {
-			p.Packet.Nsp = "/"
-		}
-		if p.Packet.Nsp != a.Nsp().Name() {
-			continue
-		}
-		opts := adapter.DecodeOptions(p.Opts)
-		if opts.Flags == nil {
-			opts.Flags = &socket.BroadcastFlags{}
-		}
-		opts.Flags.Local = true
-		a.RedisAdapter.Broadcast(p.Packet, opts)
-	}
-}
-
-func (a *pubsubAdapter) Close() {
-	a.cancel()
-	_ = a.sub.Close()
-	<-a.done
-	a.pending.closeAll()
-	a.RedisAdapter.Close()
-}
-
-// nodeReplies is the command client the library publishes with; it makes
-// the library's responses on the response channels readable to Node's
-// redis-adapter:
-//
-//   - serverSideEmit replies carry the listener's first ack argument
-//     instead of the whole list, as Node's listeners reply (see wire.go);
-//   - fetchSockets, allSockets and allRooms answers always carry their
-//     "sockets" and "rooms" arrays. The library omits empty ones, and Node
-//     counts such an answer but finishes the request only on one that has
-//     the array, so when the last node to answer had no matching socket
-//     Node's fetchSockets timed out (whichever answer came last decided).
-type nodeReplies struct {
-	redis.UniversalClient
-	responsePrefix string // "<prefix>-response#"
-}
-
-// Publish implements redis.UniversalClient.
-func (c nodeReplies) Publish(ctx context.Context, channel string, message any) *redis.IntCmd {
-	if b, ok := message.([]byte); ok && strings.HasPrefix(channel, c.responsePrefix) {
-		message = nodeResponse(b)
-	}
-	return c.UniversalClient.Publish(ctx, channel, message)
-}
-
-// nodeResponse rewrites a JSON response of the library in Node's shape
-// (see nodeReplies); anything else is returned as it is.
-func nodeResponse(b []byte) []byte {
-	if len(b) == 0 || b[0] != '{' {
-		return b
-	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(b, &m) != nil {
-		return b
-	}
-	rawType, typed := m["type"]
-	if !typed {
-		// the answers to SOCKETS, ALL_ROOMS and REMOTE_FETCH (and the acks
-		// of REMOTE_JOIN/LEAVE/DISCONNECT, where Node ignores both fields)
-		for _, key := range []string{"sockets", "rooms"} {
-			if _, ok := m[key]; !ok {
-				m[key] = json.RawMessage("[]")
+		switch r.Type {
+		case reqRemoteJoin:
+			rooms := r.Rooms
+			if r.Opts == nil {
+				rooms = []string{r.Room}
 			}
-		}
-	} else {
-		var typ adapter.MessageType
-		if json.Unmarshal(rawType, &typ) != nil || typ != libredis.SERVER_SIDE_EMIT {
-			return b
-		}
-		var args []json.RawMessage
-		if raw, ok := m["data"]; ok {
-			if json.Unmarshal(raw, &args) != nil {
-				return b // already one value
+			a.n.RemoteAddSockets(b, rooms)
+		case reqRemoteLeave:
+			rooms := r.Rooms
+			if r.Opts == nil {
+				rooms = []string{r.Room}
 			}
+			a.n.RemoteDelSockets(b, rooms)
+		default:
+			a.n.RemoteDisconnectSockets(b, r.Close)
 		}
-		if len(args) == 0 {
-			delete(m, "data")
-		} else {
-			m["data"] = args[0]
+		if r.Opts == nil {
+			go a.respond(map[string]any{"requestId": r.RequestID})
 		}
+	case reqRemoteFetch:
+		go a.respond(map[string]any{"requestId": r.RequestID, "sockets": nodeSockets(a.n.LocalSockets(b))})
+	case reqServerSideEmit, reqBroadcast:
+		// No server-side listeners here, and broadcasts with acks do not
+		// cross nodes in the own core: the requester's wait ends at its
+		// timeout with the other nodes' answers, as when a Node node has
+		// no listener.
 	}
-	out, err := json.Marshal(m)
+}
+
+// respond publishes an answer on the namespace's response channel (where
+// every requester listens).
+func (a *pubsubNS) respond(v any) {
+	b, err := json.Marshal(v)
 	if err != nil {
-		return b
+		a.c.log.Warn("answer not encoded", "err", err)
+		return
 	}
-	return out
+	_ = a.publish(a.response, b)
 }
 
-// plainPacket copies p with JSON-like data.
-func plainPacket(p *parser.Packet) *parser.Packet {
-	if p == nil {
-		return nil
+func socketIDs(list []socketio.SocketInfo) []string {
+	ids := make([]string, len(list))
+	for i, s := range list {
+		ids[i] = s.ID
 	}
-	out := *p
-	out.Data = plain(p.Data)
-	return &out
+	return ids
+}
+
+// onResponse is an answer to one of this node's requests (answers to
+// other nodes' requests are ignored by id).
+func (a *pubsubNS) onResponse(_ string, payload []byte) {
+	var r struct {
+		RequestID string       `json:"requestId" msgpack:"requestId"`
+		Sockets   []nodeSocket `json:"sockets" msgpack:"sockets"`
+	}
+	if err := decodeEither(payload, &r); err != nil || r.RequestID == "" {
+		return
+	}
+	a.pending.answer(r.RequestID, r.Sockets)
+}
+
+// otherNodes counts the subscribers of channel but this node.
+func (c *Cluster) otherNodes(ctx context.Context, channel string) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	res, err := c.cmd.PubSubNumSub(ctx, channel).Result()
+	if err != nil {
+		c.noteError(err)
+		return 0, fmt.Errorf("counting the nodes: %w", err)
+	}
+	return max(int(res[channel])-1, 0), nil
 }

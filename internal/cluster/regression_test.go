@@ -1,10 +1,8 @@
 package cluster_test
 
-// Regression tests for the library defects the cluster package fixes. Each
-// runs against the fixed adapter (must pass) and, as a control, against the
-// bare library adapter with the same options (must show the defect), so a
-// test that no longer catches the defect, or a library that no longer has
-// it, is noticed.
+// Regression tests for the defects the library's adapters had, each fixed
+// by a wrapper of ours until the adapters became our own (pubsub.go,
+// streams.go): they now guard those.
 
 import (
 	"context"
@@ -16,33 +14,15 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/vmihailenco/msgpack/v5"
-	rsa "github.com/zishang520/socket.io/adapters/redis/v3/adapter"
-	"github.com/zishang520/socket.io/servers/socket/v3"
-
-	"github.com/sockside/sockside/config"
 )
 
-// bareStreams is the library's streams adapter as the issue measured it.
-func bareStreams(cfg config.Config) socket.AdapterConstructor {
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
-	opts := rsa.DefaultRedisStreamsAdapterOptions()
-	opts.SetStreamName(cfg.RedisPrefix)
-	opts.SetChannelPrefix(cfg.RedisPrefix)
-	return &rsa.RedisStreamsAdapterBuilder{Redis: libClient(c), Opts: opts}
-}
-
-// twoNodes starts two nodes on the shared Redis (bare: the library adapter)
-// and waits until both are subscribed.
-func twoNodes(t *testing.T, mode string, bare bool) (*node, *node) {
+// twoNodes starts two nodes on the shared Redis and waits until both are
+// subscribed.
+func twoNodes(t *testing.T, mode string) (*node, *node) {
 	t.Helper()
 	needRedis(t)
 	cfg := testConfig(t, sharedRedis, mode, testPrefix(t))
-	var a, b *node
-	if bare {
-		a, b = startNode(t, cfg, bareStreams(cfg)), startNode(t, cfg, bareStreams(cfg))
-	} else {
-		a, b = startNode(t, cfg, nil), startNode(t, cfg, nil)
-	}
+	a, b := startNode(t, cfg), startNode(t, cfg)
 	channel := cfg.RedisPrefix + "#/chat#"
 	if mode == "pubsub" {
 		channel = cfg.RedisPrefix + "-request#/chat#"
@@ -72,80 +52,12 @@ func membersAcrossNodes(t *testing.T, a, b *node) float64 {
 func TestFetchSocketsCountsEveryNode(t *testing.T) {
 	for _, mode := range []string{"streams", "pubsub"} {
 		t.Run(mode, func(t *testing.T) {
-			a, b := twoNodes(t, mode, false)
+			a, b := twoNodes(t, mode)
 			if got := membersAcrossNodes(t, a, b); got != 2 {
 				t.Fatalf("members = %v, want 2 (one client on each node)", got)
 			}
 		})
 	}
-	t.Run("control: bare library streams adapter", func(t *testing.T) {
-		a, b := twoNodes(t, "streams", true)
-		if got := membersAcrossNodes(t, a, b); got != 1 {
-			t.Fatalf("the bare library counted %v members; the defect this test guards against seems gone", got)
-		}
-	})
-}
-
-// serverSideEmitArrives emits from a to b with and without ack and reports
-// whether b received the event and a got b's reply.
-func serverSideEmitArrives(t *testing.T, a, b *node) error {
-	t.Helper()
-	got := make(chan []any, 2)
-	_ = b.srv.IO.Of("/chat", nil).On("cluster-ping", func(args ...any) {
-		if ack, ok := args[len(args)-1].(func([]any, error)); ok {
-			ack([]any{"pong"}, nil)
-			args = args[:len(args)-1]
-		}
-		got <- args
-	})
-	nsp := a.srv.IO.Of("/chat", nil)
-	if err := nsp.ServerSideEmit("cluster-ping", "plain"); err != nil {
-		return err
-	}
-	select {
-	case args := <-got:
-		if len(args) != 1 || args[0] != "plain" {
-			return fmt.Errorf("received %v", args)
-		}
-	case <-time.After(2 * time.Second):
-		return fmt.Errorf("serverSideEmit did not reach the other node")
-	}
-	replies := make(chan []any, 1)
-	errs := make(chan error, 1)
-	_ = nsp.ServerSideEmitWithAck("cluster-ping", "with-ack")(func(res []any, err error) {
-		if err != nil {
-			errs <- err
-			return
-		}
-		replies <- res
-	})
-	select {
-	case res := <-replies:
-		if fmt.Sprint(res) != "[[pong]]" {
-			return fmt.Errorf("replies %v, want [[pong]]", res)
-		}
-	case err := <-errs:
-		return err
-	case <-time.After(5 * time.Second):
-		return fmt.Errorf("no reply to serverSideEmit with ack")
-	}
-	return nil
-}
-
-// Defect 2: the streams adapter dropped every incoming pub/sub request
-// (serverSideEmit, fetchSockets) and response: they were decoded into a map
-// the dispatcher rejected.
-func TestServerSideEmitReachesOtherNodes(t *testing.T) {
-	a, b := twoNodes(t, "streams", false)
-	if err := serverSideEmitArrives(t, a, b); err != nil {
-		t.Fatal(err)
-	}
-	t.Run("control: bare library streams adapter", func(t *testing.T) {
-		a, b := twoNodes(t, "streams", true)
-		if err := serverSideEmitArrives(t, a, b); err == nil {
-			t.Fatal("the bare library delivered serverSideEmit; the defect this test guards against seems gone")
-		}
-	})
 }
 
 // lastBroadcast returns the data of the newest BROADCAST entry of a stream.
@@ -193,28 +105,20 @@ func nodeReadable(data map[string]any) error {
 // opts.except (Node's session restore throws) and volatile:false (Node adds
 // no recovery offset for its clients).
 func TestStreamEntriesAreNodeReadable(t *testing.T) {
-	for _, bare := range []bool{false, true} {
-		t.Run(map[bool]string{false: "fixed", true: "control: bare library"}[bare], func(t *testing.T) {
-			a, b := twoNodes(t, "streams", bare)
-			_ = b
-			if err := a.srv.IO.Of("/chat", nil).To("some-room").Emit("x", map[string]any{"n": 1}); err != nil {
-				t.Fatal(err)
-			}
-			err := nodeReadable(lastBroadcast(t, a.srv.Config().RedisPrefix))
-			if !bare && err != nil {
-				t.Fatal(err)
-			}
-			if bare && err == nil {
-				t.Fatal("the bare library wrote a Node-readable entry; the defect this test guards against seems gone")
-			}
-		})
+	a, _ := twoNodes(t, "streams")
+	chat, _ := a.srv.Lookup("/chat")
+	if err := chat.Broadcast([]string{"some-room"}, nil, "x", map[string]any{"n": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := nodeReadable(lastBroadcast(t, a.srv.Config().RedisPrefix)); err != nil {
+		t.Fatal(err)
 	}
 }
 
 // A fetchSockets request as Node's redis-streams-adapter sends it (msgpack
 // over pub/sub) gets this node's sockets back on the requester's channel.
 func TestAnswersNodeFetchSockets(t *testing.T) {
-	a, _ := twoNodes(t, "streams", false)
+	a, _ := twoNodes(t, "streams")
 	ca := dial(t, a, "/chat")
 	ca.call("join", map[string]any{"room": "lobby"})
 	prefix := a.srv.Config().RedisPrefix
@@ -271,68 +175,27 @@ func TestAnswersNodeFetchSockets(t *testing.T) {
 // an application struct reached the other nodes' clients with Go field
 // names ({"Text": ...}) instead of its JSON names ({"text": ...}).
 func TestCrossNodeBroadcastKeepsJSONNames(t *testing.T) {
-	for _, bare := range []bool{false, true} {
-		t.Run(map[bool]string{false: "fixed", true: "control: bare library"}[bare], func(t *testing.T) {
-			needRedis(t)
-			cfg := testConfig(t, sharedRedis, "pubsub", testPrefix(t))
-			var a, b *node
-			if bare {
-				mk := func() socket.AdapterConstructor {
-					opts := rsa.DefaultRedisAdapterOptions()
-					opts.SetKey(cfg.RedisPrefix)
-					return &rsa.RedisAdapterBuilder{Redis: libClient(redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})), Opts: opts}
-				}
-				a, b = startNode(t, cfg, mk()), startNode(t, cfg, mk())
-			} else {
-				a, b = startNode(t, cfg, nil), startNode(t, cfg, nil)
-			}
-			waitSubscribers(t, "127.0.0.1:6379", cfg.RedisPrefix+"-request#/chat#", 2)
-			ca, cb := dial(t, a, "/chat"), dial(t, b, "/chat")
-			ca.call("join", map[string]any{"room": "r"})
-			cb.call("join", map[string]any{"room": "r"})
-			ca.call("message", map[string]any{"room": "r", "text": "hello"})
-			_, err := cb.tryEvent("message", withText("hello"), 2*time.Second)
-			if !bare && err != nil {
-				t.Fatal(err)
-			}
-			if bare && err == nil {
-				t.Fatal("the bare library kept the JSON names; the defect this test guards against seems gone")
-			}
-		})
+	a, b := twoNodes(t, "pubsub")
+	ca, cb := dial(t, a, "/chat"), dial(t, b, "/chat")
+	ca.call("join", map[string]any{"room": "r"})
+	cb.call("join", map[string]any{"room": "r"})
+	ca.call("message", map[string]any{"room": "r", "text": "hello"})
+	if _, err := cb.tryEvent("message", withText("hello"), 2*time.Second); err != nil {
+		t.Fatal(err)
 	}
 }
 
 // Defect 5: the pub/sub adapter ignored broadcasts published on the
 // namespace channel itself (to the whole namespace, or to several rooms):
-// its receive loop skips channels not longer than that one.
+// its receive loop skipped channels not longer than that one.
 func TestNamespaceWideBroadcastReachesOtherNodes(t *testing.T) {
-	for _, bare := range []bool{false, true} {
-		t.Run(map[bool]string{false: "fixed", true: "control: bare library"}[bare], func(t *testing.T) {
-			needRedis(t)
-			cfg := testConfig(t, sharedRedis, "pubsub", testPrefix(t))
-			var a, b *node
-			if bare {
-				mk := func() socket.AdapterConstructor {
-					opts := rsa.DefaultRedisAdapterOptions()
-					opts.SetKey(cfg.RedisPrefix)
-					return &rsa.RedisAdapterBuilder{Redis: libClient(redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})), Opts: opts}
-				}
-				a, b = startNode(t, cfg, mk()), startNode(t, cfg, mk())
-			} else {
-				a, b = startNode(t, cfg, nil), startNode(t, cfg, nil)
-			}
-			waitSubscribers(t, "127.0.0.1:6379", cfg.RedisPrefix+"-request#/chat#", 2)
-			cb := dial(t, b, "/chat")
-			if err := a.srv.IO.Of("/chat", nil).Emit("everyone", map[string]any{"n": 1}); err != nil {
-				t.Fatal(err)
-			}
-			_, err := cb.tryEvent("everyone", nil, 2*time.Second)
-			if !bare && err != nil {
-				t.Fatal(err)
-			}
-			if bare && err == nil {
-				t.Fatal("the bare library delivered a namespace-wide broadcast; the defect this test guards against seems gone")
-			}
-		})
+	a, b := twoNodes(t, "pubsub")
+	cb := dial(t, b, "/chat")
+	chat, _ := a.srv.Lookup("/chat")
+	if err := chat.EmitRaw("", "everyone", map[string]any{"n": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cb.tryEvent("everyone", nil, 2*time.Second); err != nil {
+		t.Fatal(err)
 	}
 }

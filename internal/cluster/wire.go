@@ -1,160 +1,311 @@
 package cluster
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
+	"sync"
+	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/vmihailenco/msgpack/v5"
-	"github.com/zishang520/socket.io/adapters/adapter/v3"
-	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
-	"github.com/zishang520/socket.io/servers/socket/v3"
-	"github.com/zishang520/socket.io/v3/pkg/types"
+
+	"github.com/sockside/sockside/internal/socketio"
 )
 
-// This file holds the cluster wire format as Node's socket.io-adapter
-// (ClusterAdapter) and @socket.io/redis-streams-adapter write and read it.
-// The library's own encoding differs in ways Node cannot read:
-//
-//   - options: Go omits empty "rooms"/"except" (omitempty); Node's session
-//     restore calls opts.except.indexOf and fails on a missing array, so a
-//     Node node cannot recover a client from a stream Go wrote;
-//   - flags: Go writes every flag, false ones included; Node treats any
-//     present "volatile" as volatile and then adds no recovery offset, so
-//     Node's clients get broadcasts from Go nodes without offsets;
-//   - values: Go msgpack-encodes application structs by Go field name (only
-//     json tags are declared), Node expects the JSON field names;
-//   - serverSideEmit replies: a Node listener acknowledges with one value
-//     and Node's requester collects one value per node; Go sent its
-//     listener's whole ack argument list (Node saw [["pong"]] for
-//     ["pong"]) and decoded a reply only when it was a list, so a Node
-//     node's reply was dropped and Go's request timed out. A Go listener's
-//     first ack argument is its reply on the wire, and each received reply
-//     reaches Go code as a one-element list (the listener's ack arguments,
-//     as the library delivers them between Go nodes).
-//
-// nodeMessage rewrites a message's data into plain maps and slices with
-// Node's shapes before the library encodes it (JSON or msgpack alike).
+// This file holds what pubsub.go and streams.go share: the wire formats of
+// Node's @socket.io/redis-adapter and @socket.io/redis-streams-adapter as
+// both write and read them, the node's one subscription, and the requests
+// waiting for other nodes' answers.
 
-// nodeMessage returns m with its data in Node's shape; m is not modified.
-func nodeMessage(m *adapter.ClusterMessage) *adapter.ClusterMessage {
-	out := *m
-	switch d := m.Data.(type) {
-	case *adapter.BroadcastMessage:
-		v := map[string]any{"packet": nodePacket(d.Packet), "opts": nodeOptions(d.Opts)}
-		if d.RequestId != nil {
-			v["requestId"] = *d.RequestId
+// AdapterFor is the namespaces' adapter constructor for the cluster's mode;
+// recovery is the connection state recovery window (0: off), for which the
+// streams adapter keeps sessions in Redis.
+func (c *Cluster) AdapterFor(recovery time.Duration) socketio.AdapterFor {
+	return func(n *socketio.Namespace) socketio.Adapter {
+		if c.mode == ModeStreams {
+			return newStreamsNS(c, n, recovery)
 		}
-		out.Data = v
-	case *adapter.SocketsJoinLeaveMessage:
-		out.Data = map[string]any{"opts": nodeOptions(d.Opts), "rooms": rooms(d.Rooms)}
-	case *adapter.DisconnectSocketsMessage:
-		out.Data = map[string]any{"opts": nodeOptions(d.Opts), "close": d.Close}
-	case *adapter.FetchSocketsMessage:
-		out.Data = map[string]any{"opts": nodeOptions(d.Opts), "requestId": d.RequestId}
-	case *adapter.ServerSideEmitMessage:
-		v := map[string]any{"packet": plain(d.Packet)}
-		if d.RequestId != nil {
-			v["requestId"] = *d.RequestId
-		}
-		out.Data = v
-	case *adapter.FetchSocketsResponse:
-		sockets := make([]any, 0, len(d.Sockets))
-		for _, s := range d.Sockets {
-			sockets = append(sockets, map[string]any{
-				"id":        string(s.Id),
-				"handshake": plain(s.Handshake),
-				"rooms":     rooms(s.Rooms),
-				"data":      plain(s.Data),
-			})
-		}
-		out.Data = map[string]any{"requestId": d.RequestId, "sockets": sockets}
-	case *adapter.ServerSideEmitResponse:
-		out.Data = map[string]any{"requestId": d.RequestId, "packet": ackValue(d.Packet)}
-	case *adapter.BroadcastAck:
-		out.Data = map[string]any{"requestId": d.RequestId, "packet": plain(d.Packet)}
-	case *adapter.BroadcastClientCount:
-		out.Data = map[string]any{"requestId": d.RequestId, "clientCount": d.ClientCount}
+		return newPubSubNS(c, n)
 	}
-	return &out
 }
 
-// ackValue is the reply a Go listener's ack arguments make on the wire:
-// the first one (nil for none), as a Node listener acknowledges.
-func ackValue(args []any) any {
-	if len(args) == 0 {
-		return nil
-	}
-	return plain(args[0])
+// randomUID is a node's id on the wire (Node's adapters use 6 to 16
+// random characters; any unique string does).
+func randomUID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
-func nodePacket(p *parser.Packet) map[string]any {
-	if p == nil {
-		return nil
-	}
-	v := map[string]any{"type": int(p.Type), "nsp": p.Nsp, "data": plain(p.Data)}
-	if p.Id != nil {
-		v["id"] = *p.Id
-	}
-	return v
+// wirePacket is a Socket.IO packet as the adapters carry it.
+type wirePacket struct {
+	Type int    `msgpack:"type" json:"type"`
+	Data []any  `msgpack:"data" json:"data"`
+	Nsp  string `msgpack:"nsp" json:"nsp"`
+	ID   *int64 `msgpack:"id,omitempty" json:"id,omitempty"`
 }
 
-// nodeOptions always carries both room arrays and only the flags that are
-// set (Node tests flags for presence, not truth).
-func nodeOptions(o *adapter.PacketOptions) map[string]any {
-	v := map[string]any{"rooms": []any{}, "except": []any{}, "flags": map[string]any{}}
-	if o == nil {
-		return v
-	}
-	v["rooms"] = rooms(o.Rooms)
-	v["except"] = rooms(o.Except)
-	flags := map[string]any{}
-	if f := o.Flags; f != nil {
-		set := func(name string, on bool) {
-			if on {
-				flags[name] = true
-			}
-		}
-		set("volatile", f.Volatile)
-		set("local", f.Local)
-		set("broadcast", f.Broadcast)
-		set("binary", f.Binary)
-		set("expectSingleResponse", f.ExpectSingleResponse)
-		if f.Compress != nil {
-			flags["compress"] = *f.Compress
-		}
-		if f.Timeout != nil {
-			flags["timeout"] = f.Timeout.Milliseconds()
-		}
-	}
-	v["flags"] = flags
-	return v
+// wireOpts are a broadcast's options: both room lists always present (Node
+// calls indexOf on them), and only the flags that are set (Node tests flags
+// for presence, not truth).
+type wireOpts struct {
+	Rooms  []string       `msgpack:"rooms" json:"rooms"`
+	Except []string       `msgpack:"except" json:"except"`
+	Flags  map[string]any `msgpack:"flags,omitempty" json:"flags,omitempty"`
 }
 
-func rooms(rs []socket.Room) []any {
-	out := make([]any, len(rs))
-	for i, r := range rs {
-		out[i] = string(r)
+func optsOf(b socketio.Broadcast) wireOpts {
+	o := wireOpts{Rooms: b.Rooms, Except: b.Except, Flags: map[string]any{}}
+	if o.Rooms == nil {
+		o.Rooms = []string{}
+	}
+	if o.Except == nil {
+		o.Except = []string{}
+	}
+	if b.Volatile {
+		o.Flags["volatile"] = true
+	}
+	return o
+}
+
+func (o wireOpts) broadcast() socketio.Broadcast {
+	b := socketio.Broadcast{Rooms: o.Rooms, Except: o.Except}
+	if v, ok := o.Flags["volatile"]; ok && v != false && v != nil {
+		b.Volatile = true
+	}
+	return b
+}
+
+// eventPacket is a broadcast's packet: its data JSON-like (see plain).
+func eventPacket(nsp string, m socketio.Message) wirePacket {
+	data := make([]any, len(m.Data))
+	for i, v := range m.Data {
+		data[i] = plain(v)
+	}
+	return wirePacket{Type: 2, Data: data, Nsp: nsp}
+}
+
+// remoteMessage is a received broadcast's packet as the namespace takes it;
+// false for what is not a plain event (acks cannot cross nodes here).
+func (p wirePacket) message(o wireOpts) (socketio.Message, bool) {
+	if p.Type != 2 || p.ID != nil || len(p.Data) == 0 {
+		return socketio.Message{}, false
+	}
+	if _, ok := p.Data[0].(string); !ok {
+		return socketio.Message{}, false
+	}
+	b := o.broadcast()
+	b.Local = true
+	return socketio.Message{Data: p.Data, Broadcast: b}, true
+}
+
+// nodeSocket is one socket of a fetch answer.
+type nodeSocket struct {
+	ID        string         `msgpack:"id" json:"id"`
+	Handshake map[string]any `msgpack:"handshake" json:"handshake"`
+	Rooms     []string       `msgpack:"rooms" json:"rooms"`
+	Data      any            `msgpack:"data" json:"data"`
+}
+
+func nodeSockets(list []socketio.SocketInfo) []nodeSocket {
+	out := make([]nodeSocket, len(list))
+	for i, s := range list {
+		out[i] = nodeSocket{ID: s.ID, Handshake: s.Handshake, Rooms: s.Rooms, Data: plain(s.Data)}
 	}
 	return out
 }
 
+func (w nodeSocket) info() socketio.SocketInfo {
+	return socketio.SocketInfo{ID: w.ID, Handshake: w.Handshake, Rooms: w.Rooms, Data: w.Data}
+}
+
+// collector is a request of this node waiting for the other nodes'
+// answers: fetchSockets, for now.
+type collector struct {
+	mu       sync.Mutex
+	requests map[string]*collecting
+}
+
+type collecting struct {
+	expected, got int
+	sockets       []socketio.SocketInfo
+	done          chan struct{}
+}
+
+// open registers request id expecting n answers.
+func (c *collector) open(id string, n int) *collecting {
+	r := &collecting{expected: n, done: make(chan struct{})}
+	c.mu.Lock()
+	if c.requests == nil {
+		c.requests = make(map[string]*collecting)
+	}
+	c.requests[id] = r
+	c.mu.Unlock()
+	return r
+}
+
+// answer records one node's answer to request id (unknown ids are other
+// nodes' requests, or late answers).
+func (c *collector) answer(id string, sockets []nodeSocket) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.requests[id]
+	if !ok {
+		return
+	}
+	for _, s := range sockets {
+		r.sockets = append(r.sockets, s.info())
+	}
+	r.got++
+	if r.got >= r.expected {
+		delete(c.requests, id)
+		close(r.done)
+	}
+}
+
+// drop forgets request id (it could not be sent).
+func (c *collector) drop(id string) {
+	c.mu.Lock()
+	delete(c.requests, id)
+	c.mu.Unlock()
+}
+
+// wait returns the sockets the answers listed, or an error when ctx ends
+// (or the timeout passes) first.
+func (c *collector) wait(ctx context.Context, id string, r *collecting, timeout time.Duration) ([]socketio.SocketInfo, error) {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-r.done:
+		return r.sockets, nil
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	c.mu.Lock()
+	delete(c.requests, id)
+	got, expected := r.got, r.expected
+	c.mu.Unlock()
+	return nil, fmt.Errorf("timeout reached: %d of %d nodes answered", got, expected)
+}
+
+// subscriber is the node's one pub/sub connection for the own core's
+// adapters: every namespace's channels and patterns on it, each message
+// handed to the handler of its channel or pattern, on one goroutine (a
+// handler that needs Redis again does it on another).
+type subscriber struct {
+	c  *Cluster
+	ps *redis.PubSub
+
+	mu       sync.RWMutex
+	channels map[string]func(channel string, payload []byte)
+	patterns map[string]func(channel string, payload []byte)
+	started  bool
+	done     chan struct{}
+}
+
+func newSubscriber(c *Cluster) *subscriber {
+	return &subscriber{
+		c: c, ps: c.sub.Subscribe(c.ctx),
+		channels: make(map[string]func(string, []byte)),
+		patterns: make(map[string]func(string, []byte)),
+		done:     make(chan struct{}),
+	}
+}
+
+// subscribe routes channels (and, with pattern, the channels it matches)
+// to h.
+func (s *subscriber) subscribe(h func(string, []byte), pattern string, channels ...string) {
+	s.mu.Lock()
+	for _, ch := range channels {
+		s.channels[ch] = h
+	}
+	if pattern != "" {
+		s.patterns[pattern] = h
+	}
+	start := !s.started
+	s.started = true
+	s.mu.Unlock()
+	// go-redis sends the commands when connected and again after each
+	// reconnect; an error here is a Redis away, which the monitor reports.
+	if err := s.ps.Subscribe(s.c.ctx, channels...); err != nil {
+		s.c.noteError(err)
+	}
+	if pattern != "" {
+		if err := s.ps.PSubscribe(s.c.ctx, pattern); err != nil {
+			s.c.noteError(err)
+		}
+	}
+	if start {
+		go s.run()
+	}
+}
+
+// unsubscribe drops what subscribe routed.
+func (s *subscriber) unsubscribe(pattern string, channels ...string) {
+	s.mu.Lock()
+	for _, ch := range channels {
+		delete(s.channels, ch)
+	}
+	if pattern != "" {
+		delete(s.patterns, pattern)
+	}
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = s.ps.Unsubscribe(ctx, channels...)
+	if pattern != "" {
+		_ = s.ps.PUnsubscribe(ctx, pattern)
+	}
+}
+
+func (s *subscriber) run() {
+	defer close(s.done)
+	for {
+		msg, err := s.ps.ReceiveMessage(s.c.ctx)
+		if err != nil {
+			if s.c.ctx.Err() != nil || errors.Is(err, redis.ErrClosed) {
+				return
+			}
+			s.c.noteError(err)
+			s.c.pause(s.c.ctx)
+			continue
+		}
+		s.mu.RLock()
+		h := s.channels[msg.Channel]
+		if msg.Pattern != "" {
+			h = s.patterns[msg.Pattern]
+		}
+		s.mu.RUnlock()
+		if h != nil {
+			h(msg.Channel, []byte(msg.Payload))
+		}
+	}
+}
+
+// close ends the subscription (the cluster is closing).
+func (s *subscriber) close() {
+	_ = s.ps.Close()
+	s.mu.RLock()
+	started := s.started
+	s.mu.RUnlock()
+	if started {
+		<-s.done
+	}
+}
+
 // plain turns a value into JSON-like data (nil, bool, numbers, strings,
 // []any, map[string]any) with binary kept as []byte, so that msgpack writes
-// what JSON would (field names from json tags) and binary stays binary.
+// what JSON would (field names from json tags: Node's nodes and clients
+// read them) and binary stays binary.
 func plain(v any) any {
 	switch x := v.(type) {
 	case nil, bool, string, []byte,
 		int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64:
 		return x
-	case types.BufferInterface:
-		return x.Bytes()
-	case io.Reader:
-		b, err := io.ReadAll(x)
-		if err != nil {
-			return nil
-		}
-		return b
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
@@ -180,108 +331,21 @@ func plain(v any) any {
 	}
 }
 
-// wireMessage is a pub/sub cluster message as Node and Go write it, with its
-// data left encoded until the type is known.
-type wireMessage struct {
-	Uid  adapter.ServerId    `msgpack:"uid"`
-	Nsp  string              `msgpack:"nsp"`
-	Type adapter.MessageType `msgpack:"type"`
-	Data msgpack.RawMessage  `msgpack:"data"`
+// sessionKeyPrefix matches Node's default ("sio:session:") for the default
+// prefix, and is "<prefix>:session:" otherwise.
+func sessionKeyPrefix(prefix string) string {
+	if prefix == DefaultPrefix {
+		return "sio:session:"
+	}
+	return prefix + ":session:"
 }
 
-// wireSocket is one socket of a FETCH_SOCKETS_RESPONSE; the handshake is
-// decoded leniently (Node's differs in details) so that one odd field does
-// not lose the whole response.
-type wireSocket struct {
-	Id        socket.SocketId    `msgpack:"id"`
-	Handshake msgpack.RawMessage `msgpack:"handshake"`
-	Rooms     []socket.Room      `msgpack:"rooms"`
-	Data      any                `msgpack:"data"`
-}
-
-// wireEmitResponse is a SERVER_SIDE_EMIT_RESPONSE: one value, whatever its
-// type (see ackValue).
-type wireEmitResponse struct {
-	RequestId string `msgpack:"requestId"`
-	Packet    any    `msgpack:"packet"`
-}
-
-type wireFetchResponse struct {
-	RequestId string       `msgpack:"requestId"`
-	Sockets   []wireSocket `msgpack:"sockets"`
-}
-
-// decodePubSub decodes a msgpack cluster message into the library's typed
-// message. The library's own receive loop decodes the data into a generic
-// map, which its dispatcher then rejects ("invalid data for ... message"),
-// so every request and response sent over pub/sub was dropped.
-func decodePubSub(payload []byte) (*adapter.ClusterMessage, error) {
-	var w wireMessage
-	if err := msgpack.Unmarshal(payload, &w); err != nil {
-		return nil, fmt.Errorf("not a cluster message: %w", err)
+// decodeEither decodes a pub/sub payload into v: JSON when it starts with
+// "{" (Node's adapters send requests as JSON), else msgpack (when they hold
+// binary).
+func decodeEither(b []byte, v any) error {
+	if len(b) > 0 && b[0] == '{' {
+		return json.Unmarshal(b, v)
 	}
-	m := &adapter.ClusterMessage{Uid: w.Uid, Nsp: w.Nsp, Type: w.Type}
-	if len(w.Data) == 0 {
-		return m, nil
-	}
-	var target any
-	switch w.Type {
-	case adapter.INITIAL_HEARTBEAT, adapter.HEARTBEAT, adapter.ADAPTER_CLOSE:
-		return m, nil
-	case adapter.BROADCAST:
-		target = &adapter.BroadcastMessage{}
-	case adapter.SOCKETS_JOIN, adapter.SOCKETS_LEAVE:
-		target = &adapter.SocketsJoinLeaveMessage{}
-	case adapter.DISCONNECT_SOCKETS:
-		target = &adapter.DisconnectSocketsMessage{}
-	case adapter.FETCH_SOCKETS:
-		target = &adapter.FetchSocketsMessage{}
-	case adapter.SERVER_SIDE_EMIT:
-		target = &adapter.ServerSideEmitMessage{}
-	case adapter.SERVER_SIDE_EMIT_RESPONSE:
-		var r wireEmitResponse
-		if err := msgpack.Unmarshal(w.Data, &r); err != nil {
-			return nil, fmt.Errorf("serverSideEmit response: %w", err)
-		}
-		m.Data = &adapter.ServerSideEmitResponse{RequestId: r.RequestId, Packet: []any{r.Packet}}
-		return m, nil
-	case adapter.BROADCAST_CLIENT_COUNT:
-		target = &adapter.BroadcastClientCount{}
-	case adapter.BROADCAST_ACK:
-		target = &adapter.BroadcastAck{}
-	case adapter.FETCH_SOCKETS_RESPONSE:
-		var r wireFetchResponse
-		if err := msgpack.Unmarshal(w.Data, &r); err != nil {
-			return nil, fmt.Errorf("fetchSockets response: %w", err)
-		}
-		resp := &adapter.FetchSocketsResponse{RequestId: r.RequestId}
-		for _, s := range r.Sockets {
-			var hs *socket.Handshake
-			if len(s.Handshake) > 0 {
-				hs = &socket.Handshake{}
-				if msgpack.Unmarshal(s.Handshake, hs) != nil {
-					hs = &socket.Handshake{}
-				}
-			}
-			resp.Sockets = append(resp.Sockets, &adapter.SocketResponse{Id: s.Id, Handshake: hs, Rooms: s.Rooms, Data: s.Data})
-		}
-		m.Data = resp
-		return m, nil
-	default:
-		return nil, fmt.Errorf("unknown message type %d", w.Type)
-	}
-	if err := msgpack.Unmarshal(w.Data, target); err != nil {
-		return nil, fmt.Errorf("message type %d: %w", w.Type, err)
-	}
-	m.Data = target
-	return m, nil
-}
-
-// isEphemeral reports whether a message travels over pub/sub rather than the
-// stream (as in both the library and Node): requests that expect replies.
-func isEphemeral(m *adapter.ClusterMessage) bool {
-	if d, ok := m.Data.(*adapter.BroadcastMessage); ok && m.Type == adapter.BROADCAST {
-		return d.RequestId != nil
-	}
-	return m.Type == adapter.SERVER_SIDE_EMIT || m.Type == adapter.FETCH_SOCKETS
+	return msgpack.Unmarshal(b, v)
 }

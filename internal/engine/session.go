@@ -126,6 +126,14 @@ func (s *Session) Value() any {
 	return s.value
 }
 
+// Parked reports whether a long-polling GET of the session waits for
+// packets (for tests and diagnostics: nothing on the wire says so).
+func (s *Session) Parked() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.wakeGet != nil
+}
+
 // Transport is "polling" or "websocket".
 func (s *Session) Transport() string {
 	s.mu.Lock()
@@ -188,7 +196,7 @@ func (s *Session) send(p *Packet, direct bool) error {
 		_, err := s.ws.Conn.Write(p.wsFrame())
 		s.mu.Unlock()
 		if err != nil {
-			s.closeWith(ReasonTransportError, nil)
+			s.writeFailed(err)
 			return ErrClosed
 		}
 		return nil
@@ -232,11 +240,11 @@ func (s *Session) Close() { s.closeWith(ReasonForcedClose, closePacket) }
 // known until the next GET has taken its noop (at most PingTimeout): its
 // GET and its close may arrive in either order. A websocket is closed after
 // what is queued is written.
-func (s *Session) closeWith(reason string, farewell *Packet) {
+func (s *Session) closeWith(reason string, farewell *Packet) bool {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return
+		return false
 	}
 	s.closed = true
 	ws, probe := s.ws, s.probe
@@ -274,6 +282,7 @@ func (s *Session) closeWith(reason string, farewell *Packet) {
 		s.srv.flusher.add(s)
 	}
 	s.dispatch(func() { s.srv.handler.Close(s, reason) })
+	return true
 }
 
 // dispatch runs f after the session's earlier handler calls, on a goroutine

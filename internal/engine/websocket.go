@@ -91,7 +91,7 @@ var handlerWorkers = &workers{jobs: make(chan func()), max: maxWorkers}
 
 const (
 	maxWorkers = 256
-	workerIdle = 10 * time.Second
+	workerIdle = 2 * time.Second
 )
 
 type workers struct {
@@ -301,6 +301,18 @@ func (s *Session) onProbe(o *wsOwner, wsc *websocket.Conn, p received, err error
 	}
 }
 
+// writeFailed ends the session after a failed websocket write: a slow
+// consumer when what nbio holds for the kernel has reached the send bound
+// (its MaxWriteBufferSize), else a connection gone.
+func (s *Session) writeFailed(err error) {
+	if !s.closeWith(ReasonTransportError, nil) || !errors.Is(err, nbio.ErrOverflow) {
+		return
+	}
+	if f := s.srv.cfg.Counters.SlowConsumer; f != nil {
+		f(s.id, s.srv.cfg.SendBuffer)
+	}
+}
+
 // closeWS closes a websocket, from any goroutine. A connection on the
 // poller is shut down rather than closed, and its poller closes it on its
 // own goroutine when it sees the hang-up: nbio finds connections by file
@@ -338,6 +350,10 @@ func (o *wsOwner) closed(wsc *websocket.Conn, err error) {
 	current := sess.ws == wsc || sess.ws == nil && sess.transport == websocketTransport
 	sess.mu.Unlock()
 	if !current {
+		return
+	}
+	if errors.Is(err, nbio.ErrOverflow) {
+		sess.writeFailed(err) // nbio gave up on a slow consumer
 		return
 	}
 	reason := ReasonTransportClose // the client closed it, or the connection dropped
@@ -440,7 +456,7 @@ func (s *Session) flush(frames [][]byte) [][]byte {
 		s.flushing = false
 		s.mu.Unlock()
 		if err != nil && !closed {
-			s.closeWith(ReasonTransportError, nil)
+			s.writeFailed(err)
 		}
 	}
 	if closed {

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/rs/cors"
-	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
 // Policy is an allow-list of cross-origin callers. Requests without an Origin
@@ -91,19 +90,24 @@ func (p *Policy) Gate(next http.Handler, onReject func(r *http.Request)) http.Ha
 	})
 }
 
-// SocketIOCors is the Socket.IO library's CORS option. The origin check
-// always passes because Gate has already refused disallowed origins; what is
-// left is the header: "*" for a wildcard policy (as Node's server answers
-// origin "*"), else the origin reflected, with credentials only when
-// allowed.
-func (p *Policy) SocketIOCors() *types.Cors {
+// SocketIOCors is the CORS of the Socket.IO path. The origin check always
+// passes because Gate has already refused disallowed origins; what is left
+// is the header: "*" for a wildcard policy (as Node's server answers origin
+// "*"), else the origin reflected, with credentials only when allowed, and
+// any request header (socket.io-client's extraHeaders), as Node's cors
+// package reflects them.
+func (p *Policy) SocketIOCors() *cors.Cors {
+	o := cors.Options{
+		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedHeaders: []string{"*"},
+	}
 	if p.wildcard {
-		return &types.Cors{Origin: "*"}
+		o.AllowedOrigins = []string{"*"}
+	} else {
+		o.AllowOriginFunc = func(string) bool { return true }
+		o.AllowCredentials = p.Credentials()
 	}
-	return &types.Cors{
-		Origin:      func(string) bool { return true },
-		Credentials: p.Credentials(),
-	}
+	return cors.New(o)
 }
 
 // HTTPCors wraps plain HTTP endpoints with rs/cors driven by the same policy.

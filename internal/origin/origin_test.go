@@ -91,8 +91,21 @@ func TestCredentials(t *testing.T) {
 		if got := p.Credentials(); got != tt.want {
 			t.Errorf("NewPolicy(%q).Credentials() = %v, want %v", tt.origins, got, tt.want)
 		}
-		if got := p.SocketIOCors().Credentials; got != tt.want {
-			t.Errorf("NewPolicy(%q).SocketIOCors().Credentials = %v, want %v", tt.origins, got, tt.want)
+		// The Socket.IO path's headers: the origin reflected with
+		// credentials, or "*" without.
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "/socket.io/?EIO=4&transport=polling", nil)
+		req.Header.Set("Origin", "https://app.example.com")
+		p.SocketIOCors().Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).ServeHTTP(rec, req)
+		wantOrigin := "https://app.example.com"
+		if !tt.want {
+			wantOrigin = "*"
+		}
+		if got := rec.Header().Get("Access-Control-Allow-Origin"); got != wantOrigin {
+			t.Errorf("NewPolicy(%q): Access-Control-Allow-Origin %q, want %q", tt.origins, got, wantOrigin)
+		}
+		if got := rec.Header().Get("Access-Control-Allow-Credentials") == "true"; got != tt.want {
+			t.Errorf("NewPolicy(%q): credentials %v, want %v", tt.origins, got, tt.want)
 		}
 	}
 }

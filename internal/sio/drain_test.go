@@ -13,7 +13,6 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/sockside/sockside/config"
-	"github.com/sockside/sockside/internal/engineio"
 	"github.com/sockside/sockside/internal/metrics"
 )
 
@@ -24,8 +23,11 @@ func newTestServer(t *testing.T, mutate func(*config.Config)) (*Server, *httptes
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	srv := New(Options{Config: cfg, Metrics: metrics.New(), Logger: slog.New(slog.DiscardHandler), Transports: engineio.Transports()})
-	ts := httptest.NewServer(engineio.Handler(srv.Handler()))
+	srv, err := New(Options{Config: cfg, Metrics: metrics.New(), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { ts.Close(); srv.Close() })
 	return srv, ts
 }

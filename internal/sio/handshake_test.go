@@ -10,8 +10,8 @@ import (
 
 // A client that answers the open packet at once and emits the moment its
 // CONNECT arrives (what socket.io-client does with transports: ["websocket"]
-// and an emit in its "connect" handler) must never lose either packet; see
-// engineio.Ready for the two library races this guards.
+// and an emit in its "connect" handler) must never lose either packet (the
+// library's engine lost them in two races).
 func TestImmediateConnectAndEmitAreNeverLost(t *testing.T) {
 	srv, ts := newTestServer(t, func(c *config.Config) { c.RateLimit = 0 })
 	HandleRaw(srv.Namespace("/"), "ping", func(_ *Client, args []any) ([]any, error) { return args, nil })

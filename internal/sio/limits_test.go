@@ -1,13 +1,11 @@
 package sio
 
 import (
-	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
 
 	"github.com/sockside/sockside/config"
 )
@@ -135,8 +133,8 @@ func TestAttachmentsNeverSentAreReaped(t *testing.T) {
 	}
 }
 
-// The library's own rule (as in the reference server): a packet for a
-// namespace the socket has not joined closes the whole connection.
+// The reference server's rule: a packet for a namespace the socket has not
+// joined closes the whole connection.
 func TestEventToUnjoinedNamespaceClosesConnection(t *testing.T) {
 	conn := echoServer(t, nil)
 	write(t, conn, websocket.TextMessage, `42/chat,["message",{"room":"a","text":"x"}]`)
@@ -158,118 +156,5 @@ func TestConnectTimeoutClosesIdleHandshake(t *testing.T) {
 	expectClosed(t, conn, 5*time.Second)
 	if d := time.Since(start); d < 150*time.Millisecond {
 		t.Fatalf("closed after %s, before the connect timeout", d)
-	}
-}
-
-// decodeAll feeds frames (text, or binary when prefixed with \x00) to d and
-// collects what it emits.
-func decodeAll(d parser.Decoder, frames []string) ([]*parser.Packet, error) {
-	var out []*parser.Packet
-	_ = d.On("decoded", func(a ...any) { out = append(out, a[0].(*parser.Packet)) })
-	for _, f := range frames {
-		var err error
-		if b, ok := strings.CutPrefix(f, "\x00"); ok {
-			err = d.Add([]byte(b))
-		} else {
-			err = d.Add(f)
-		}
-		if err != nil {
-			return out, err
-		}
-	}
-	return out, nil
-}
-
-func TestLimitDecoderMatchesLibraryWithinLimits(t *testing.T) {
-	limits := limitsFrom(32, 256, 10, 1_000_000, time.Minute)
-	for _, frames := range [][]string{
-		{`0`},
-		{`0{"token":"abc"}`},
-		{`0/chat,{"name":"x"}`},
-		{`1`},
-		{`2["chat","hello",{"a":[1,2,{"b":null}]}]`},
-		{`2/chat,12["message",{"room":"r","text":"t"}]`},
-		{`3/chat,7[{"ok":true}]`},
-		{`51-["e",{"_placeholder":true,"num":0}]`, "\x00\x01\x02\x03"},
-		{`52-/chat,9["e",{"_placeholder":true,"num":1},{"_placeholder":true,"num":0}]`, "\x00a", "\x00b"},
-		{`61-5[{"_placeholder":true,"num":0}]`, "\x00z"},
-		{`2[1,2]`},
-	} {
-		d := NewParser(limits).NewDecoder()
-		got, err := decodeAll(d, frames)
-		d.Destroy()
-		ref := parser.NewDecoder()
-		want, refErr := decodeAll(ref, frames)
-		ref.Destroy()
-		if (err != nil) != (refErr != nil) || !reflect.DeepEqual(got, want) {
-			t.Errorf("%q: got %v, %v; library %v, %v", frames, got, err, want, refErr)
-		}
-	}
-}
-
-func TestLimitDecoderRefusals(t *testing.T) {
-	limits := limitsFrom(4, 8, 2, 10, time.Minute)
-	for _, tc := range []struct {
-		frames  []string
-		refused string // Refused.Label of the one packet, "" for a decode error
-	}{
-		{[]string{`2["e",[[[[1]]]]]`}, "too_deep"},
-		{[]string{`2/chat,5["e",{"a":{"b":{"c":{}}}}]`}, "too_deep"},
-		{[]string{`2["123456789"]`}, "event_name_too_long"},
-		{[]string{`51-3["e",{"_placeholder":true,"num":0},[[[[]]]]]`, "\x00x"}, "too_deep"},
-		{[]string{`0{"a":{"b":{"c":{"d":{}}}}}`}, ""},
-		{[]string{`3[[[[[1]]]]]`}, ""},
-		{[]string{`53-["e"]`}, ""},
-		{[]string{`52-["e",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`, "\x00123456", "\x00789012"}, ""},
-	} {
-		d := NewParser(limits).NewDecoder()
-		got, err := decodeAll(d, tc.frames)
-		d.Destroy()
-		if tc.refused == "" {
-			if err == nil {
-				t.Errorf("%q: no decode error; emitted %v", tc.frames, got)
-			}
-			continue
-		}
-		if err != nil || len(got) != 1 {
-			t.Errorf("%q: got %v, %v; want one refused packet", tc.frames, got, err)
-			continue
-		}
-		args, _ := got[0].Data.([]any)
-		r, ok := args[0].(Refused)
-		if len(args) != 1 || !ok || r.Label != tc.refused {
-			t.Errorf("%q: data %#v, want Refused{%s}", tc.frames, got[0].Data, tc.refused)
-		}
-		if tc.frames[0][0] == '2' {
-			// Header survives: namespace and ack id.
-			ref, _ := decodeAll(parser.NewDecoder(), []string{string(stubFor([]byte(strings.SplitN(tc.frames[0], "[", 2)[0])))})
-			if len(ref) == 1 && (ref[0].Nsp != got[0].Nsp || !reflect.DeepEqual(ref[0].Id, got[0].Id)) {
-				t.Errorf("%q: header changed: %+v", tc.frames, got[0])
-			}
-		}
-	}
-}
-
-// The scanner's answer agrees with encoding/json's, escapes included.
-func TestEventName(t *testing.T) {
-	for _, tc := range []struct {
-		payload string
-		name    string
-		ok      bool
-	}{
-		{`["message",{"room":"a"}]`, "message", true},
-		{" \n[ \"spaced\" ,1]", "spaced", true},
-		{`["a\"b",1]`, `a"b`, true},
-		{`["\u0041BC"]`, "ABC", true},
-		{`[""]`, "", true},
-		{`[1,"x"]`, "", false},
-		{`{"a":1}`, "", false},
-		{`["unterminated`, "", false},
-		{``, "", false},
-	} {
-		name, ok := eventName([]byte(tc.payload))
-		if name != tc.name || ok != tc.ok {
-			t.Errorf("eventName(%q) = %q, %v; want %q, %v", tc.payload, name, ok, tc.name, tc.ok)
-		}
 	}
 }

@@ -1,6 +1,7 @@
 package sio
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,14 +15,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
-	"github.com/zishang520/socket.io/servers/engine/v3/transports"
-	"github.com/zishang520/socket.io/servers/socket/v3"
 
 	"github.com/sockside/sockside/internal/auth"
-	"github.com/sockside/sockside/internal/engineio"
 	"github.com/sockside/sockside/internal/metrics"
 	"github.com/sockside/sockside/internal/ratelimit"
+	"github.com/sockside/sockside/internal/socketio"
 )
 
 // EventSpec describes one event of a namespace: its name, the Go type of its
@@ -34,13 +32,12 @@ type EventSpec struct {
 
 // Namespace is a Socket.IO namespace with typed handlers.
 type Namespace struct {
-	// NSP is the library namespace, for what this API does not cover.
-	NSP socket.Namespace
 	// Ext is the layer above's handle of this namespace, set by setup
 	// (NamespaceWith) before clients can reach it.
 	Ext any
 
 	srv          *Server
+	io           *socketio.Namespace
 	name         string
 	handlers     []handler           // in registration order
 	byName       map[string]*handler // the same, by event name
@@ -87,9 +84,14 @@ func (s *Server) NamespaceWith(name string, setup func(*Namespace)) *Namespace {
 	if setup != nil {
 		setup(n)
 	}
-	n.NSP = s.IO.Of(name, nil)
-	n.NSP.Use(n.identify)
-	_ = n.NSP.On("connection", func(args ...any) { n.connect(args[0].(*socket.Socket)) })
+	n.io = s.io.Of(name)
+	n.io.SetHooks(socketio.Hooks{
+		Admit:        n.identify,
+		Connected:    n.connect,
+		Event:        n.event,
+		Disconnected: n.disconnected,
+		Upgraded:     func(so *socketio.Socket) { clientOf(so).setTransport(so.Session().Transport()) },
+	})
 	s.namespaces[name] = n
 	s.order = append(s.order, n)
 	return n
@@ -111,20 +113,11 @@ type fallback struct {
 // SetFallback serves namespaces nobody registered: when a client asks for
 // one (or Resolve is called for it) and accept(name) agrees, it is created
 // with setup (once; it stays registered). At most MaxFallbackNamespaces are
-// created. "/" exists from the start, so it is created here and now when
-// accept takes it: call SetFallback after registering the others.
+// created.
 func (s *Server) SetFallback(accept func(name string) bool, setup func(*Namespace)) {
 	s.fallback.mu.Lock()
 	s.fallback.accept, s.fallback.setup = accept, setup
 	s.fallback.mu.Unlock()
-	match := func(name string, _ map[string]any, next func(error, bool)) {
-		_, ok := s.Resolve(name)
-		next(nil, ok)
-	}
-	if _, ok := s.Lookup("/"); !ok && accept("/") {
-		s.NamespaceWith("/", setup)
-	}
-	s.IO.Of(socket.ParentNspNameMatchFn(&match), nil)
 }
 
 // Resolve returns the namespace name is served by: a registered one, or one
@@ -191,10 +184,10 @@ func (n *Namespace) PublicRoom(name string) string {
 }
 
 // ConnectRequest is what a connect middleware sees of a socket that is not
-// connected yet: the library socket (for its id and handshake) and the
-// user the server's own auth established, which the middleware may replace.
+// connected yet: the socket (for its id and handshake) and the user the
+// server's own auth established, which the middleware may replace.
 type ConnectRequest struct {
-	Socket *socket.Socket
+	Socket *socketio.Socket
 	User   auth.User
 	Data   any // the application's data for the socket (see Client.Data)
 }
@@ -233,7 +226,7 @@ func Handle[Req, Ack any](n *Namespace, event string, fn func(c *Client, req Req
 }
 
 // HandleRaw registers a client event that takes and acks arbitrary arguments
-// (binary included, as *types.BytesBuffer).
+// (binary included, as []byte).
 func HandleRaw(n *Namespace, event string, fn func(c *Client, args []any) ([]any, error)) {
 	n.addHandler(EventSpec{Name: event}, fn)
 }
@@ -272,20 +265,20 @@ func Emits[T any](n *Namespace, event string) Emitter[T] {
 }
 
 // ToAll sends v to every socket of the namespace (on every node).
-func (e Emitter[T]) ToAll(v T) { e.emit(e.n.NSP.Emit(e.name, v)) }
+func (e Emitter[T]) ToAll(v T) { e.emit(e.n.io.Emit(socketio.Broadcast{}, e.name, v)) }
 
 // ToRoom sends v to every socket in room.
 func (e Emitter[T]) ToRoom(room string, v T) {
-	e.emit(e.n.NSP.To(socket.Room(room)).Emit(e.name, v))
+	e.emit(e.n.io.Emit(socketio.Broadcast{Rooms: []string{room}}, e.name, v))
 }
 
 // ToRoomExcept sends v to every socket in room but c.
 func (e Emitter[T]) ToRoomExcept(c *Client, room string, v T) {
-	e.emit(c.Socket.To(socket.Room(room)).Emit(e.name, v))
+	e.emit(e.n.io.Emit(socketio.Broadcast{Rooms: []string{room}, Except: []string{c.ID()}}, e.name, v))
 }
 
 // ToClient sends v to c alone.
-func (e Emitter[T]) ToClient(c *Client, v T) { e.emit(c.Socket.Emit(e.name, v)) }
+func (e Emitter[T]) ToClient(c *Client, v T) { e.emit(c.sock.Emit(e.name, v)) }
 
 func (e Emitter[T]) emit(err error) {
 	if err != nil {
@@ -298,13 +291,11 @@ func (e Emitter[T]) emit(err error) {
 // EmitRaw sends an undeclared event to the namespace, or to room when it is
 // not empty.
 func (n *Namespace) EmitRaw(room, event string, args ...any) error {
-	var err error
-	if room == "" {
-		err = n.NSP.Emit(event, args...)
-	} else {
-		err = n.NSP.To(socket.Room(room)).Emit(event, args...)
+	var b socketio.Broadcast
+	if room != "" {
+		b.Rooms = []string{room}
 	}
-	if err != nil {
+	if err := n.io.Emit(b, event, args...); err != nil {
 		return fmt.Errorf("emit %q to %s: %w", event, n.name, err)
 	}
 	n.eventsOut.Inc()
@@ -315,48 +306,38 @@ func (n *Namespace) EmitRaw(room, event string, args ...any) error {
 // when rooms is empty) but those in except, on every node. Socket ids name
 // rooms too (each socket is in the room of its id).
 func (n *Namespace) Broadcast(rooms, except []string, event string, args ...any) error {
-	op := n.NSP.To(libraryRooms(rooms)...).Except(libraryRooms(except)...)
-	if err := op.Emit(event, args...); err != nil {
+	if err := n.io.Emit(socketio.Broadcast{Rooms: rooms, Except: except}, event, args...); err != nil {
 		return fmt.Errorf("emit %q to %s: %w", event, n.name, err)
 	}
 	n.eventsOut.Inc()
 	return nil
 }
 
-func libraryRooms(names []string) []socket.Room {
-	rooms := make([]socket.Room, len(names))
-	for i, r := range names {
-		rooms[i] = socket.Room(r)
-	}
-	return rooms
-}
+// membersTimeout bounds a cluster-wide member count.
+const membersTimeout = 5 * time.Second
 
 // Members counts the sockets in room across every node.
 func (n *Namespace) Members(room string) (int, error) {
-	type result struct {
-		n   int
-		err error
+	ctx, cancel := context.WithTimeout(context.Background(), membersTimeout)
+	defer cancel()
+	count, err := n.io.CountSockets(ctx, socketio.Broadcast{Rooms: []string{room}})
+	if err != nil {
+		return count, fmt.Errorf("counting members of %q: %w", room, err)
 	}
-	done := make(chan result, 1)
-	n.NSP.In(socket.Room(room)).FetchSockets()(func(s []*socket.RemoteSocket, err error) {
-		done <- result{len(s), err}
-	})
-	select {
-	case r := <-done:
-		return r.n, r.err
-	case <-time.After(5 * time.Second):
-		return 0, fmt.Errorf("counting members of %q: timed out", room)
-	}
+	return count, nil
 }
+
+// Count is the number of sockets connected to the namespace on this node.
+func (n *Namespace) Count() int { return n.io.Count() }
 
 // Client is one connected socket with its identity.
 type Client struct {
-	*socket.Socket
 	User auth.User
 	// Ext is the layer above's handle of this socket, set by its first
 	// OnConnect hook, before any handler of the socket runs.
 	Ext any
 
+	sock    *socketio.Socket
 	ns      *Namespace
 	limiter *ratelimit.Limiter
 
@@ -380,7 +361,42 @@ type Client struct {
 type queued struct {
 	h    *handler
 	args []any
+	ack  func(...any) error
 }
+
+// clientOf is the Client of a socket the namespace connected.
+func clientOf(s *socketio.Socket) *Client { return s.Value().(*Client) }
+
+// ID is the socket's id.
+func (c *Client) ID() string { return c.sock.ID() }
+
+// Namespace is the socket's namespace name.
+func (c *Client) Namespace() string { return c.ns.name }
+
+// Socket is the Socket.IO socket beneath (its handshake, its session).
+func (c *Client) Socket() *socketio.Socket { return c.sock }
+
+// Connected reports whether the socket is still in its namespace.
+func (c *Client) Connected() bool { return c.sock.Connected() }
+
+// Recovered reports whether connection state recovery restored the socket.
+func (c *Client) Recovered() bool { return c.sock.Recovered() }
+
+// Rooms lists the rooms the socket joined, sorted, without its own id's.
+func (c *Client) Rooms() []string { return c.sock.Rooms() }
+
+// In reports whether the socket is in room.
+func (c *Client) In(room string) bool { return c.sock.In(room) }
+
+// Join puts the socket in rooms (on this node; broadcasts reach it from
+// every node).
+func (c *Client) Join(rooms ...string) { c.sock.Join(rooms...) }
+
+// Leave takes the socket out of room.
+func (c *Client) Leave(room string) { c.sock.Leave(room) }
+
+// Emit sends an event to this socket alone.
+func (c *Client) Emit(event string, args ...any) error { return c.sock.Emit(event, args...) }
 
 // Data is the application's data for the socket: what a connect
 // middleware or SetData stored. It survives a connection state recovery
@@ -396,7 +412,7 @@ func (c *Client) SetData(v any) {
 	c.mu.Lock()
 	c.app = v
 	c.mu.Unlock()
-	c.Socket.SetData(identity{User: c.User, App: v})
+	c.sock.SetData(identity{User: c.User, App: v})
 }
 
 // Transport is the socket's current transport ("polling", "websocket").
@@ -408,7 +424,7 @@ func (c *Client) Transport() string {
 
 // Log is the server logger with the socket's identity attached.
 func (c *Client) Log() *slog.Logger {
-	return c.ns.srv.log.With("namespace", c.ns.name, "sid", string(c.Id()), "user", c.User.ID)
+	return c.ns.srv.log.With("namespace", c.ns.name, "sid", c.ID(), "user", c.User.ID)
 }
 
 // kickGrace is how long a kicked socket has to close its side before the
@@ -416,11 +432,11 @@ func (c *Client) Log() *slog.Logger {
 const kickGrace = 2 * time.Second
 
 // Kick tells the client why (a "disconnect-reason" event), sends it the
-// namespace disconnect and drops whatever it sends after that. The library
-// socket is removed only after kickGrace: removing it at once makes the
-// library close the whole connection on the next packet the client had
-// already sent ("invalid state"), which can cut the connection before the
-// reason and the disconnect reach the client. socket.io-client does not
+// namespace disconnect and drops whatever it sends after that. The socket
+// is removed only after kickGrace: an event for a namespace the connection
+// is not in closes the whole connection, so removing it at once would cut
+// the connection on the next packet the client had already sent, maybe
+// before the reason and the disconnect reach it. socket.io-client does not
 // reconnect after a server-side disconnect, which is what a kick means.
 //
 // During one of the socket's handlers (say, the handler itself kicks), the
@@ -444,50 +460,46 @@ func (c *Client) Kick(d Disconnect) {
 	}
 	c.ns.srv.metrics.Dropped.WithLabelValues(d.Label).Inc()
 	c.Log().Warn("disconnecting socket", "code", d.Code, "reason", d.Reason)
-	_ = c.Socket.Emit(DisconnectEvent, d)
-	c.send(&parser.Packet{Type: parser.DISCONNECT})
-	time.AfterFunc(kickGrace, func() { c.Enqueue(func() { c.Socket.Disconnect(false) }) })
+	_ = c.sock.Emit(DisconnectEvent, d)
+	c.sock.DisconnectAfter(kickGrace)
 }
 
-// identify is the namespace middleware: it refuses connects while draining
+// identify is the namespace's Admit: it refuses connects while draining
 // and establishes the user, from a verified JWT or, with auth off, from the
 // name the client offers.
-func (n *Namespace) identify(s *socket.Socket, next func(*socket.ExtendedError)) {
+func (n *Namespace) identify(s *socketio.Socket) error {
 	srv := n.srv
 	if srv.draining.Load() {
 		srv.metrics.Rejected.WithLabelValues(metrics.RejectDraining).Inc()
-		next(socket.NewExtendedError("server draining", map[string]any{"code": 503, "reason": ErrDraining.Error()}))
-		return
+		return &socketio.ConnectError{Message: "server draining", Data: map[string]any{"code": 503, "reason": ErrDraining.Error()}}
 	}
-	hs := s.Handshake()
+	hsAuth := s.Auth()
 	req := &ConnectRequest{Socket: s}
 	if srv.verifier == nil {
-		req.User = anonymous(s, hs.Auth)
+		req.User = anonymous(s.ID(), hsAuth)
 	} else {
-		user, err := srv.verifier.Verify(srv.verifier.FromHandshake(hs.Auth, hs.Headers.Header()))
+		user, err := srv.verifier.Verify(srv.verifier.FromHandshake(hsAuth, s.Session().Handshake().Header()))
 		if err != nil {
 			srv.metrics.Rejected.WithLabelValues(metrics.RejectUnauthorized).Inc()
 			srv.log.Debug("handshake refused", "namespace", n.name, "reason", err)
-			next(socket.NewExtendedError("unauthorized", map[string]any{"code": 401, "reason": reason(err)}))
-			return
+			return &socketio.ConnectError{Message: "unauthorized", Data: map[string]any{"code": 401, "reason": reason(err)}}
 		}
 		req.User = user
 	}
 	if err := n.runMiddlewares(req); err != nil {
-		next(err)
-		return
+		return err
 	}
 	s.SetData(identity{User: req.User, App: req.Data})
-	next(nil)
+	return nil
 }
 
 // runMiddlewares runs the application's connect middlewares; a refusal
 // comes back as the client's connect_error.
-func (n *Namespace) runMiddlewares(req *ConnectRequest) (refusal *socket.ExtendedError) {
+func (n *Namespace) runMiddlewares(req *ConnectRequest) (refusal *socketio.ConnectError) {
 	defer func() {
 		if p := recover(); p != nil {
 			n.srv.log.Error("connect middleware panicked", "namespace", n.name, "panic", p, "stack", string(debug.Stack()))
-			refusal = socket.NewExtendedError("internal error", nil)
+			refusal = &socketio.ConnectError{Message: "internal error"}
 		}
 		if refusal != nil {
 			n.srv.metrics.Rejected.WithLabelValues(metrics.RejectMiddleware).Inc()
@@ -501,10 +513,10 @@ func (n *Namespace) runMiddlewares(req *ConnectRequest) (refusal *socket.Extende
 		var ce *ConnectError
 		if errors.As(err, &ce) {
 			n.srv.log.Debug("connect refused", "namespace", n.name, "message", ce.Message)
-			return socket.NewExtendedError(ce.Message, ce.Data)
+			return &socketio.ConnectError{Message: ce.Message, Data: ce.Data}
 		}
 		n.srv.log.Error("connect middleware failed", "namespace", n.name, "err", err)
-		return socket.NewExtendedError("internal error", nil)
+		return &socketio.ConnectError{Message: "internal error"}
 	}
 	return nil
 }
@@ -523,30 +535,30 @@ func reason(err error) string {
 // maxAnonymousName bounds the self-chosen name of an anonymous user.
 const maxAnonymousName = 32
 
-func anonymous(s *socket.Socket, hsAuth map[string]any) auth.User {
+func anonymous(sid string, hsAuth map[string]any) auth.User {
 	name, _ := hsAuth["name"].(string)
 	name = strings.TrimSpace(name)
 	if !utf8.ValidString(name) || name == "" {
-		name = "guest-" + string(s.Id())[:min(6, len(s.Id()))]
+		name = "guest-" + sid[:min(6, len(sid))]
 	}
 	if utf8.RuneCountInString(name) > maxAnonymousName {
 		name = string([]rune(name)[:maxAnonymousName])
 	}
-	return auth.User{ID: string(s.Id()), Name: name}
+	return auth.User{ID: sid, Name: name}
 }
 
-// identity is what a socket's library data holds: who it is and the
-// application's data, which recovery restores (User's JSON fields first,
-// so what other nodes and Node's adapters see of it stays a user).
+// identity is what a socket's data holds: who it is and the application's
+// data, which recovery restores (User's JSON fields first, so what other
+// nodes and Node's adapters see of it stays a user).
 type identity struct {
 	auth.User
 	App any `json:"app,omitempty"`
 }
 
-// identityOf reads the identity stored by identify; after a recovery the
-// stored value may come back decoded from an adapter (a map), hence the
+// identityOf reads the identity stored by identify; after a recovery
+// through Redis the stored value comes back decoded (a map), hence the
 // round trip.
-func identityOf(s *socket.Socket) identity {
+func identityOf(s *socketio.Socket) identity {
 	switch d := s.Data().(type) {
 	case identity:
 		return d
@@ -557,57 +569,16 @@ func identityOf(s *socket.Socket) identity {
 			return id
 		}
 	}
-	return identity{User: auth.User{ID: string(s.Id())}}
+	return identity{User: auth.User{ID: s.ID()}}
 }
 
-func (n *Namespace) connect(s *socket.Socket) {
+func (n *Namespace) connect(s *socketio.Socket) {
 	srv := n.srv
 	id := identityOf(s)
-	c := &Client{Socket: s, ns: n, User: id.User, app: id.App, limiter: ratelimit.New(srv.cfg.RateLimit)}
+	c := &Client{sock: s, ns: n, User: id.User, app: id.App, limiter: ratelimit.New(srv.cfg.RateLimit)}
 	s.SetData(id)
-
-	// Subscribe before reading the transport so an upgrade in between is not missed.
-	conn := s.Conn()
-	_ = conn.On("upgrade", func(a ...any) {
-		t, ok := a[0].(transports.Transport)
-		if !ok {
-			return
-		}
-		c.setTransport(t.Name())
-	})
-	c.setTransport(conn.Transport().Name())
-
-	s.Use(func(args []any, _ func(error)) { n.admit(c, args) })
-	// The library leaves every room before "disconnect", so remember them at
-	// "disconnecting". The two fire in order, but a server shutdown can
-	// close a socket from another goroutine while it is already closing.
-	var (
-		roomsMu sync.Mutex
-		rooms   []string
-	)
-	_ = s.On("disconnecting", func(...any) {
-		var rs []string
-		for _, r := range s.Rooms().Keys() {
-			if string(r) != string(s.Id()) {
-				rs = append(rs, string(r))
-			}
-		}
-		roomsMu.Lock()
-		rooms = rs
-		roomsMu.Unlock()
-	})
-	_ = s.On("disconnect", func(a ...any) {
-		reason, _ := a[0].(string)
-		srv.unregisterEvents(c)
-		c.setTransport("")
-		c.Log().Debug("socket disconnected", "reason", reason)
-		roomsMu.Lock()
-		rs := rooms
-		roomsMu.Unlock()
-		for _, fn := range n.onDisconnect {
-			fn(c, reason, rs)
-		}
-	})
+	s.SetValue(c)
+	c.setTransport(s.Session().Transport())
 	if srv.cfg.RecoveryWindow > 0 && !s.Recovered() {
 		n.primeOffset(s)
 	}
@@ -615,10 +586,15 @@ func (n *Namespace) connect(s *socket.Socket) {
 	for _, fn := range n.onConnect {
 		fn(c)
 	}
-	srv.registerEvents(c)
-	// The socket is registered and its handlers are in place: the client
-	// may now learn it is connected (see engineio.Ready).
-	engineio.Ready(conn)
+}
+
+func (n *Namespace) disconnected(s *socketio.Socket, reason string, rooms []string) {
+	c := clientOf(s)
+	c.setTransport("")
+	c.Log().Debug("socket disconnected", "reason", reason)
+	for _, fn := range n.onDisconnect {
+		fn(c, reason, rooms)
+	}
 }
 
 // OffsetEvent is a payload-less event each new socket receives when
@@ -628,12 +604,14 @@ func (n *Namespace) connect(s *socket.Socket) {
 // one broadcast-stored packet right away fixes that.
 const OffsetEvent = "recovery-offset"
 
-func (n *Namespace) primeOffset(s *socket.Socket) {
-	_ = n.NSP.To(socket.Room(s.Id())).Emit(OffsetEvent)
+func (n *Namespace) primeOffset(s *socketio.Socket) {
+	if err := n.io.Emit(socketio.Broadcast{Rooms: []string{s.ID()}}, OffsetEvent); err != nil {
+		n.srv.log.Warn("recovery offset not sent", "namespace", n.name, "sid", s.ID(), "err", err)
+	}
 }
 
 // setTransport moves the socket between transport gauges; "" removes it for
-// good (a late upgrade event cannot bring it back).
+// good (a late upgrade cannot bring it back).
 func (c *Client) setTransport(t string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -650,31 +628,23 @@ func (c *Client) setTransport(t string) {
 	c.transport, c.gone = t, t == ""
 }
 
-// admit is the dispatcher, for events from the decoder (Server.dispatch)
-// and, as the socket's event middleware, for those on the library's path:
-// it counts the event, applies the rate limit, answers unknown events that
-// asked for an ack, and runs the handler. Both callers run one event of a
-// socket at a time, in the order they came (the connection's reader, or
-// the socket's task queue), so handlers and refusals run right here and
-// are answered in that order.
-//
-// It never passes the event on (the library would look it up among the
-// socket's listeners): one lookup in the namespace's handler map replaces a
-// listener per event on every socket (memory) and an emitter call per event
-// (CPU).
-func (n *Namespace) admit(c *Client, args []any) {
+// event is the dispatcher, the namespace's Event hook: it counts the
+// event, applies the rate limit, answers refused and unknown events that
+// asked for an ack, and runs the handler. It runs on the connection's
+// handler goroutine, one event of a connection at a time, in the order
+// they came, so handlers and refusals are answered in that order.
+func (n *Namespace) event(s *socketio.Socket, p *socketio.Packet, ack func(...any) error) {
 	srv := n.srv
+	c := clientOf(s)
 	n.eventsIn.Inc()
 	if c.kicked.Load() {
 		srv.metrics.Dropped.WithLabelValues("kicked").Inc()
 		return
 	}
-	name, _ := args[0].(string)
-	_, ack := splitAck(args)
 	refuse := func(label, msg string) {
 		srv.metrics.Dropped.WithLabelValues(label).Inc()
 		if ack != nil {
-			ack([]any{ErrorAck{Error: msg}}, nil)
+			_ = ack(ErrorAck{Error: msg})
 		}
 	}
 	switch c.limiter.Check(time.Now()) {
@@ -685,10 +655,11 @@ func (n *Namespace) admit(c *Client, args []any) {
 		c.Kick(DisconnectRateLimit)
 		return
 	}
-	if r, ok := args[0].(Refused); ok {
-		refuse(r.Label, r.Reason)
+	if p.Refused != "" {
+		refuse(p.RefusedLabel, p.Refused)
 		return
 	}
+	name := p.Event
 	h, ok := n.byName[name]
 	if !ok && n.fallback != nil {
 		wantsAck := ack != nil
@@ -698,12 +669,14 @@ func (n *Namespace) admit(c *Client, args []any) {
 		refuse("unknown_event", fmt.Sprintf("unknown event %q", name))
 		return
 	}
-	if !c.Socket.Connected() { // as the library's dispatch: nothing runs after the disconnect
+	args, err := p.Args()
+	if err != nil {
+		refuse("bad_arguments", "malformed arguments")
 		return
 	}
 	if n.queue == 0 {
-		n.run(c, h, args[1:])
-	} else if !c.enqueue(h, args[1:]) {
+		n.run(c, h, args, ack)
+	} else if !c.enqueue(h, args, ack) {
 		refuse("queue_full", "too many pending events")
 	}
 }
@@ -711,14 +684,14 @@ func (n *Namespace) admit(c *Client, args []any) {
 // enqueue hands an event to the socket's queue worker, starting one when
 // none runs; false when the queue is full. Queued events count as in
 // flight, so a drain waits for them.
-func (c *Client) enqueue(h *handler, args []any) bool {
+func (c *Client) enqueue(h *handler, args []any, ack func(...any) error) bool {
 	c.queueMu.Lock()
 	defer c.queueMu.Unlock()
 	if len(c.pending) >= c.ns.queue {
 		return false
 	}
 	c.ns.srv.inflight.add()
-	c.pending = append(c.pending, queued{h, args})
+	c.pending = append(c.pending, queued{h, args, ack})
 	if !c.working {
 		c.working = true
 		go c.work()
@@ -739,8 +712,8 @@ func (c *Client) work() {
 		q := c.pending[0]
 		c.pending = c.pending[1:]
 		c.queueMu.Unlock()
-		if c.Socket.Connected() {
-			c.ns.run(c, q.h, q.args)
+		if c.Connected() {
+			c.ns.run(c, q.h, q.args, q.ack)
 		}
 		c.ns.srv.inflight.done()
 	}
@@ -772,8 +745,7 @@ func BadRequest(format string, a ...any) error {
 	return &RequestError{Msg: fmt.Sprintf(format, a...)}
 }
 
-func (n *Namespace) run(c *Client, h *handler, args []any) {
-	args, ack := splitAck(args)
+func (n *Namespace) run(c *Client, h *handler, args []any, ack func(...any) error) {
 	n.srv.inflight.add()
 	defer n.srv.inflight.done()
 	c.handling.Store(true)
@@ -782,7 +754,7 @@ func (n *Namespace) run(c *Client, h *handler, args []any) {
 		if p := recover(); p != nil {
 			c.Log().Error("handler panicked", "event", h.spec.Name, "panic", p, "stack", string(debug.Stack()))
 			if ack != nil {
-				ack([]any{ErrorAck{Error: "internal error"}}, nil)
+				_ = ack(ErrorAck{Error: "internal error"})
 			}
 		}
 	}()
@@ -797,12 +769,12 @@ func (n *Namespace) run(c *Client, h *handler, args []any) {
 			c.Log().Error("handler failed", "event", h.spec.Name, "err", err)
 		}
 		if ack != nil {
-			ack([]any{ErrorAck{Error: msg}}, nil)
+			_ = ack(ErrorAck{Error: msg})
 		}
 		return
 	}
 	if ack != nil {
-		ack(res, nil)
+		_ = ack(res...)
 	}
 }
 
@@ -812,21 +784,6 @@ func (c *Client) handled() {
 	if d := c.deferred.Swap(nil); d != nil {
 		c.Kick(*d)
 	}
-}
-
-// splitAck separates the ack callback the library appends to the arguments
-// of an event sent with emitWithAck.
-func splitAck(args []any) ([]any, socket.Ack) {
-	if len(args) == 0 {
-		return args, nil
-	}
-	if ack, ok := args[len(args)-1].(socket.Ack); ok {
-		return args[:len(args)-1], ack
-	}
-	if ack, ok := args[len(args)-1].(func([]any, error)); ok {
-		return args[:len(args)-1], ack
-	}
-	return args, nil
 }
 
 // decodeArg decodes the first argument into dst through JSON, so handlers

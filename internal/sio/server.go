@@ -16,17 +16,11 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/zishang520/socket.io/parsers/engine/v3/packet"
-	"github.com/zishang520/socket.io/servers/engine/v3"
-	"github.com/zishang520/socket.io/servers/engine/v3/transports"
-	"github.com/zishang520/socket.io/servers/socket/v3"
-	"github.com/zishang520/socket.io/v3/pkg/types"
-
 	"github.com/sockside/sockside/config"
 	"github.com/sockside/sockside/internal/auth"
-	"github.com/sockside/sockside/internal/engineio"
+	"github.com/sockside/sockside/internal/engine"
 	"github.com/sockside/sockside/internal/metrics"
-	"github.com/sockside/sockside/internal/origin"
+	"github.com/sockside/sockside/internal/socketio"
 )
 
 // Options are what New needs besides the configuration.
@@ -34,32 +28,28 @@ type Options struct {
 	Config  config.Config
 	Metrics *metrics.Metrics
 	Logger  *slog.Logger
-	// Transports replaces the library's transport builders (see
-	// internal/engineio, which fixes long-polling defects of v3.0.5).
-	Transports *types.Set[transports.TransportCtor]
-	// Adapter overrides the in-memory adapter (Redis scale-out).
-	Adapter socket.AdapterConstructor
+	// Adapter links the namespaces to the other nodes (Redis scale-out);
+	// nil: one node.
+	Adapter socketio.AdapterFor
 }
 
 // ErrDraining is the handshake refusal while the server shuts down.
 var ErrDraining = errors.New("server draining")
 
 // ErrInvalidNamespace refuses a connect to a namespace nobody registered,
-// in the library's (and Node's) words.
+// in Node's words.
 var ErrInvalidNamespace = errors.New("Invalid namespace")
 
 // Server is the Socket.IO server with the project's namespaces.
 type Server struct {
-	IO       *socket.Server
+	io       *socketio.Server
 	cfg      config.Config
 	metrics  *metrics.Metrics
 	log      *slog.Logger
 	verifier *auth.Verifier
-	handler  http.Handler
 
 	draining atomic.Bool
 	inflight inflight
-	sockets  sync.Map // eventKey -> *Client whose events skip the library's queue (see dispatch)
 
 	mu         sync.Mutex
 	namespaces map[string]*Namespace
@@ -69,7 +59,7 @@ type Server struct {
 }
 
 // New builds the server; call Namespace to add namespaces before serving.
-func New(o Options) *Server {
+func New(o Options) (*Server, error) {
 	cfg := o.Config
 	s := &Server{
 		cfg:        cfg,
@@ -80,69 +70,57 @@ func New(o Options) *Server {
 	if cfg.AuthSecret != "" {
 		s.verifier = auth.NewVerifier(cfg.AuthSecret, cfg.AuthCookie)
 	}
-
-	opts := socket.DefaultServerOptions()
-	opts.SetPath(cfg.Path)
-	opts.SetPingInterval(cfg.PingInterval)
-	opts.SetPingTimeout(cfg.PingTimeout)
-	opts.SetMaxHttpBufferSize(cfg.MaxPayload)
-	opts.SetConnectTimeout(cfg.ConnectTimeout)
-	opts.SetParser(newParser(limitsFrom(cfg.MaxJSONDepth, cfg.MaxEventName, cfg.MaxAttachments, cfg.MaxPayload, cfg.AttachmentTimeout), s.dispatch))
-	opts.SetServeClient(false)
-	opts.SetCors(origin.NewPolicy(cfg.CORSOrigins).SocketIOCors())
-	opts.SetAllowRequest(func(*types.HttpContext) error {
+	m := o.Metrics
+	ecfg := engine.Default()
+	ecfg.PingInterval, ecfg.PingTimeout, ecfg.MaxPayload, ecfg.SendBuffer = cfg.PingInterval, cfg.PingTimeout, cfg.MaxPayload, cfg.SendBuffer
+	ecfg.Logger = o.Logger
+	ecfg.AllowRequest = func(*http.Request) error {
 		if s.draining.Load() {
-			s.metrics.Rejected.WithLabelValues(metrics.RejectDraining).Inc()
+			m.Rejected.WithLabelValues(metrics.RejectDraining).Inc()
 			return ErrDraining
 		}
 		return nil
-	})
-	if o.Transports != nil {
-		opts.SetTransports(o.Transports)
 	}
-	if o.Adapter != nil {
-		opts.SetAdapter(o.Adapter)
+	ecfg.Counters = engine.Counters{
+		Received: func(n int) { m.BytesIn.Add(float64(n)) },
+		Sent:     func(n int) { m.BytesOut.Add(float64(n)) },
+		Refused:  func(*engine.RequestError) { m.Rejected.WithLabelValues(metrics.RejectEngine).Inc() },
+		SlowConsumer: func(sid string, queued int64) {
+			m.Dropped.WithLabelValues(metrics.DropSlowConsumer).Inc()
+			o.Logger.Warn("disconnecting slow consumer", "sid", sid, "queued_bytes", queued, "limit", cfg.SendBuffer)
+		},
 	}
-	if cfg.RecoveryWindow > 0 {
-		csr := &socket.ConnectionStateRecovery{}
-		csr.SetMaxDisconnectionDuration(cfg.RecoveryWindow.Milliseconds())
+	io, err := socketio.New(socketio.Config{
+		Engine: ecfg,
+		Limits: socketio.Limits{
+			MaxDepth: cfg.MaxJSONDepth, MaxEventName: cfg.MaxEventName,
+			MaxAttachments: cfg.MaxAttachments, MaxAttachmentBytes: cfg.MaxPayload,
+		},
+		ConnectTimeout:    cfg.ConnectTimeout,
+		AttachmentTimeout: cfg.AttachmentTimeout,
 		// A recovered socket keeps the identity its first handshake proved
 		// (stored in its data), so auth need not run again.
-		csr.SetSkipMiddlewares(true)
-		opts.SetConnectionStateRecovery(csr)
-	}
-
-	s.IO = socket.NewServer(nil, opts)
-	// The library always serves "/"; until an application registers it,
-	// it is as unknown as any other namespace nobody registered.
-	s.IO.Of("/", nil).Use(func(_ *socket.Socket, next func(*socket.ExtendedError)) {
-		if _, ok := s.Lookup("/"); !ok {
-			next(socket.NewExtendedError(ErrInvalidNamespace.Error(), nil))
-			return
-		}
-		next(nil)
+		Recovery: socketio.Recovery{MaxDisconnection: cfg.RecoveryWindow, SkipAdmit: true},
+		Adapter:  o.Adapter,
+		// SOCKET_BROADCAST_COALESCE=0 writes every frame at once.
+		DirectBroadcasts: cfg.BroadcastCoalesce == 0,
 	})
-	// What IO.ServeHandler does, with the engine bound through
-	// engineio.Direct: messages skip the engine's write path when they can,
-	// and the decoders learn their connection.
-	eopts := socket.DefaultServerOptions()
-	eopts.Assign(opts)
-	eng := engine.NewServer(eopts)
-	s.IO.Bind(engineio.Direct(eng, engineio.DirectOptions{
-		Sent: func(n int) { s.metrics.BytesOut.Add(float64(n)) },
-		Tag:  true, // for the decoders' dispatch
-	}))
-	s.handler = eng
-	// On the engine itself: only the Socket.IO layer needs the wrapped
-	// sockets. After its own "connection" listener (see engineio.Ready).
-	s.watchEngine(eng)
-	engineio.Attach(eng)
-	return s
+	if err != nil {
+		return nil, fmt.Errorf("socket.io server: %w", err)
+	}
+	s.io = io
+	io.SetFallback(func(name string) *socketio.Namespace {
+		if n, ok := s.Resolve(name); ok {
+			return n.io
+		}
+		return nil
+	})
+	return s, nil
 }
 
 // Handler serves Engine.IO at the configured path. Origin checks happen in
 // front of it (origin.Policy.Gate).
-func (s *Server) Handler() http.Handler { return s.handler }
+func (s *Server) Handler() http.Handler { return s.io }
 
 // Config returns the configuration the server was built with.
 func (s *Server) Config() config.Config { return s.cfg }
@@ -162,6 +140,18 @@ func (s *Server) Namespaces() []*Namespace {
 	return append([]*Namespace(nil), s.order...)
 }
 
+// Connections is the number of open Engine.IO sessions.
+func (s *Server) Connections() int { return s.io.Engine().Count() }
+
+// Sockets is the number of sockets connected to the namespaces on this node.
+func (s *Server) Sockets() int {
+	total := 0
+	for _, n := range s.Namespaces() {
+		total += n.io.Count()
+	}
+	return total
+}
+
 // Draining reports whether a drain has begun.
 func (s *Server) Draining() bool { return s.draining.Load() }
 
@@ -178,45 +168,14 @@ func (s *Server) Drain(ctx context.Context) error {
 	case <-ctx.Done():
 		err = fmt.Errorf("drain: %d handlers still running: %w", s.inflight.count(), ctx.Err())
 	}
-	s.IO.Engine().Close()
+	s.io.Engine().Close()
 	return err
 }
 
-// Close stops the server immediately.
+// Close stops the server immediately (the namespaces leave the cluster).
 func (s *Server) Close() {
 	s.draining.Store(true)
-	s.IO.Close(nil)
-}
-
-// watchEngine counts message bytes and refused Engine.IO requests. The
-// engine emits "packet" for every received packet and "packetCreate" for
-// every queued one.
-func (s *Server) watchEngine(eng engine.BaseServer) {
-	_ = eng.On("connection_error", func(args ...any) {
-		if e, ok := args[0].(*types.ErrorMessage); ok && e.Context != nil && e.Context["message"] == ErrDraining.Error() {
-			return // counted as draining by AllowRequest
-		}
-		s.metrics.Rejected.WithLabelValues(metrics.RejectEngine).Inc()
-	})
-	_ = eng.On("connection", func(args ...any) {
-		conn, ok := args[0].(engine.Socket)
-		if !ok {
-			return
-		}
-		_ = conn.On("packet", func(a ...any) { s.metrics.BytesIn.Add(messageSize(a)) })
-		_ = conn.On("packetCreate", func(a ...any) { s.metrics.BytesOut.Add(messageSize(a)) })
-	})
-}
-
-func messageSize(args []any) float64 {
-	p, ok := args[0].(*packet.Packet)
-	if !ok || p.Type != packet.MESSAGE {
-		return 0
-	}
-	if l, ok := p.Data.(interface{ Len() int }); ok {
-		return float64(l.Len())
-	}
-	return 0
+	s.io.Close()
 }
 
 // inflight counts running handlers; idle's channel is closed whenever the

@@ -94,7 +94,7 @@ func (n *Namespace) broadcast(m Message, publish bool, offset string) error {
 	send := func(e Encoded) {
 		packets := e.packets()
 		for _, s := range n.targets(m.Broadcast) {
-			s.conn.sendPackets(packets, m.Volatile)
+			_ = s.send(packets, true, m.Volatile)
 		}
 	}
 	switch {

@@ -249,14 +249,18 @@ func (n *Namespace) targets(b Broadcast) []*Socket {
 	return out
 }
 
-// sendPackets sends shared engine packets; volatile ones only when the
-// transport can take them at once.
+// sendPackets sends a broadcast's shared engine packets; volatile ones
+// only when the transport can take them at once.
 func (c *conn) sendPackets(packets []*engine.Packet, volatile bool) {
 	if volatile && !c.sess.Writable() {
 		return
 	}
+	queue := c.sess.Queue
+	if c.srv.cfg.DirectBroadcasts {
+		queue = c.sess.Send
+	}
 	for _, p := range packets {
-		if c.sess.Queue(p) != nil {
+		if queue(p) != nil {
 			return
 		}
 	}

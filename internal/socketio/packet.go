@@ -217,10 +217,14 @@ func checkPayload(p *Packet, l Limits) error {
 			return badPacket("type %d needs a payload", p.Type)
 		}
 	}
-	if !json.Valid(p.Data) {
+	depth := jsonDepth(p.Data)
+	// An event nested past the limit is refused (acked with an error)
+	// without a full parse: a payload can be 100,000 levels deep within
+	// MaxPayload, past what encoding/json parses at all.
+	tooDeepEvent := l.MaxDepth > 0 && depth > l.MaxDepth && (p.Type == typeEvent || p.Type == typeBinaryEvent)
+	if !tooDeepEvent && !json.Valid(p.Data) {
 		return badPacket("payload is not one JSON value")
 	}
-	depth := jsonDepth(p.Data)
 	kind := firstByte(p.Data)
 	switch p.Type {
 	case typeConnect:

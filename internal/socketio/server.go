@@ -24,6 +24,11 @@ type Config struct {
 	Recovery Recovery
 	// Adapter links each namespace to the other nodes; nil: one node.
 	Adapter AdapterFor
+	// DirectBroadcasts writes each broadcast frame at once, as a direct
+	// emit is; else the frames a busy connection gets from a burst of
+	// broadcasts wait for the engine's next write to that connection and
+	// go out in one.
+	DirectBroadcasts bool
 }
 
 // Disconnect reasons of this layer (the engine's close reasons pass through
@@ -325,13 +330,18 @@ func (c *conn) connect(p *Packet) {
 	if session != nil {
 		s.Join(session.Rooms...)
 	}
-	c.sendText(encodeConnect(n.name, s.id, s.pid))
+	// The client learns it is connected once the Connected hook has run
+	// (its joins done): what the socket is sent meanwhile, the hook's own
+	// emits and broadcasts from elsewhere, waits until the CONNECT (and the
+	// missed broadcasts of a recovery) have gone out.
+	n.connected(s)
+	first := []*engine.Packet{engine.Message(encodeConnect(n.name, s.id, s.pid), false)}
 	if session != nil {
 		for _, e := range session.Missed {
-			_ = c.send(e)
+			first = append(first, e.packets()...)
 		}
 	}
-	n.connected(s)
+	s.open(first)
 }
 
 // admit runs the namespace's Admit; false when it refused (the client has
@@ -367,13 +377,10 @@ func (c *conn) sendText(b []byte) {
 	_ = c.sess.Send(engine.Message(b, false))
 }
 
-// send sends an encoded packet: its text, then its attachments.
-func (c *conn) send(e Encoded) error {
-	if err := c.sess.Send(engine.Message(e.Text, false)); err != nil {
-		return err
-	}
-	for _, a := range e.Attachments {
-		if err := c.sess.Send(engine.Message(a, true)); err != nil {
+// send sends engine packets in order.
+func (c *conn) send(packets []*engine.Packet) error {
+	for _, p := range packets {
+		if err := c.sess.Send(p); err != nil {
 			return err
 		}
 	}

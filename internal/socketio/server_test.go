@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -403,4 +404,28 @@ func TestDisconnectAfterKeepsTheSocketForItsGrace(t *testing.T) {
 	}
 	ws.send(`42/chat,["late"]`) // now it is not in the namespace: the connection ends
 	ws.expectClosed()
+}
+
+// The client learns it is connected only after the Connected hook ran: its
+// joins are done by then, and what the socket was sent meanwhile follows
+// the CONNECT.
+func TestConnectAnswerAfterTheConnectedHook(t *testing.T) {
+	ts := startServer(t, nil)
+	ns := ts.srv.Of("/chat")
+	ns.SetHooks(Hooks{Connected: func(s *Socket) {
+		s.Join("joined")
+		_ = s.Emit("hello")
+		_ = ns.Emit(Broadcast{Rooms: []string{s.ID()}}, "early")
+	}})
+	for range 20 {
+		ws := dialRaw(t, ts.url)
+		ws.send("40/chat,")
+		sid, _ := connectPayload(t, ws.expect("40/chat,{"), "40/chat,")
+		if !slices.Contains(ns.Members("joined"), sid) {
+			t.Fatal("CONNECT answered before the hook's join")
+		}
+		ws.expect(`42/chat,["hello"]`)
+		ws.expect(`42/chat,["early"]`)
+		_ = ws.c.Close()
+	}
 }

@@ -22,6 +22,8 @@ type Socket struct {
 	auth      json.RawMessage // the CONNECT payload
 
 	mu        sync.Mutex
+	opening   bool             // its CONNECT has not gone out yet: sends wait in held
+	held      []*engine.Packet // sent while opening
 	connected bool
 	rooms     map[string]struct{}
 	acks      map[int64]*pendingAck // server-to-client acks awaited; nil when none
@@ -39,7 +41,7 @@ type pendingAck struct {
 var ErrAckTimeout = errors.New("socket.io: ack timed out")
 
 func newSocket(n *Namespace, c *conn, auth json.RawMessage) *Socket {
-	s := &Socket{id: randomID(), ns: n, conn: c, auth: auth, connected: true}
+	s := &Socket{id: randomID(), ns: n, conn: c, auth: auth, connected: true, opening: true}
 	if n.srv.cfg.Recovery.on() {
 		s.pid = randomID()
 	}
@@ -170,7 +172,38 @@ func (s *Socket) Emit(event string, args ...any) error {
 	if err != nil {
 		return err
 	}
-	return s.conn.send(enc)
+	return s.send(enc.packets(), false, false)
+}
+
+// send sends the socket's packets, or keeps them while it is opening; a
+// volatile broadcast (queued) is dropped then, and when the transport
+// cannot take it at once.
+func (s *Socket) send(packets []*engine.Packet, broadcast, volatile bool) error {
+	s.mu.Lock()
+	if s.opening {
+		if !volatile {
+			s.held = append(s.held, packets...)
+		}
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Unlock()
+	if broadcast {
+		s.conn.sendPackets(packets, volatile)
+		return nil
+	}
+	return s.conn.send(packets)
+}
+
+// open sends first (the CONNECT answer, a recovery's missed broadcasts),
+// then what was held, and ends the opening.
+func (s *Socket) open(first []*engine.Packet) {
+	s.mu.Lock()
+	defer s.mu.Unlock() // sends of others wait: they come after
+	s.opening = false
+	_ = s.conn.send(first)
+	_ = s.conn.send(s.held)
+	s.held = nil
 }
 
 // EmitWithAck sends an event the client acknowledges; fn gets its answer,
@@ -197,7 +230,7 @@ func (s *Socket) EmitWithAck(timeout time.Duration, fn func(args []any, err erro
 	s.mu.Unlock()
 	enc, err := encodeEvent(s.ns.name, id, event, args, false)
 	if err == nil {
-		err = s.conn.send(enc)
+		err = s.send(enc.packets(), false, false)
 	}
 	if err != nil && s.takeAck(id) != nil {
 		pa.timer.Stop()
@@ -247,7 +280,7 @@ func (s *Socket) event(p *Packet) {
 				var enc Encoded
 				enc, err = encodeEvent(s.ns.name, p.ID, "", args, true)
 				if err == nil {
-					err = s.conn.send(enc)
+					err = s.send(enc.packets(), false, false)
 				}
 			})
 			return err
@@ -265,7 +298,7 @@ func (s *Socket) Disconnect(closeConn bool) {
 	if !s.Connected() {
 		return
 	}
-	s.conn.sendText(encodeDisconnect(s.ns.name))
+	_ = s.send([]*engine.Packet{engine.Message(encodeDisconnect(s.ns.name), false)}, false, false)
 	s.leave(ReasonServerNamespaceDisconnect, closeConn)
 }
 
@@ -278,7 +311,7 @@ func (s *Socket) DisconnectAfter(grace time.Duration) {
 	if !s.Connected() {
 		return
 	}
-	s.conn.sendText(encodeDisconnect(s.ns.name))
+	_ = s.send([]*engine.Packet{engine.Message(encodeDisconnect(s.ns.name), false)}, false, false)
 	time.AfterFunc(grace, func() { s.leave(ReasonServerNamespaceDisconnect, false) })
 }
 

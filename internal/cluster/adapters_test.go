@@ -1,7 +1,7 @@
 package cluster_test
 
-// The own core's adapters (AdapterFor) between own-core nodes and with a
-// Node.js socket.io node on Node's own adapters.
+// The adapters (AdapterFor) under bare internal/socketio servers, between
+// them and with a Node.js socket.io node on Node's own adapters.
 
 import (
 	"context"
@@ -21,16 +21,16 @@ import (
 	"github.com/sockside/sockside/internal/socketio"
 )
 
-// ownNode is an own-core server on the cluster: "/chat" with "join" (acked
+// coreNode is an internal/socketio server on the cluster: "/chat" with "join" (acked
 // once joined) and a record of the sockets that connected recovered.
-type ownNode struct {
+type coreNode struct {
 	srv       *socketio.Server
 	chat      *socketio.Namespace
 	url       string
 	recovered chan string
 }
 
-func startOwnNode(t *testing.T, mode, prefix string, recovery time.Duration) *ownNode {
+func startCoreNode(t *testing.T, mode, prefix string, recovery time.Duration) *coreNode {
 	t.Helper()
 	cfg := testConfig(t, sharedRedis, mode, prefix)
 	cl, err := cluster.New(cfg, cluster.Options{RequestTimeout: 3 * time.Second})
@@ -48,7 +48,7 @@ func startOwnNode(t *testing.T, mode, prefix string, recovery time.Duration) *ow
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &ownNode{srv: srv, chat: srv.Of("/chat"), recovered: make(chan string, 4)}
+	n := &coreNode{srv: srv, chat: srv.Of("/chat"), recovered: make(chan string, 4)}
 	n.chat.SetHooks(socketio.Hooks{
 		Connected: func(s *socketio.Socket) {
 			if s.Recovered() {
@@ -119,13 +119,13 @@ func fetchIDs(t *testing.T, n *socketio.Namespace, room string) []string {
 
 func sorted(ids ...string) []string { slices.Sort(ids); return ids }
 
-func TestOwnCoreAcrossNodes(t *testing.T) {
+func TestAdaptersAcrossNodes(t *testing.T) {
 	needRedis(t)
 	for _, mode := range []string{cluster.ModePubSub, cluster.ModeStreams} {
 		t.Run(mode, func(t *testing.T) {
 			prefix := testPrefix(t)
-			a := startOwnNode(t, mode, prefix, 0)
-			b := startOwnNode(t, mode, prefix, 0)
+			a := startCoreNode(t, mode, prefix, 0)
+			b := startCoreNode(t, mode, prefix, 0)
 			waitSubscribers(t, "127.0.0.1:6379", nodesChannel(mode, prefix), 2)
 			a1 := siotest.Connect(t, a.url, "/chat", nil)
 			b1 := siotest.Connect(t, b.url, "/chat", nil)
@@ -197,13 +197,13 @@ func TestOwnCoreAcrossNodes(t *testing.T) {
 	}
 }
 
-func TestOwnCoreWithNodePeer(t *testing.T) {
+func TestAdaptersWithNodePeer(t *testing.T) {
 	needRedis(t)
 	for _, mode := range []string{cluster.ModePubSub, cluster.ModeStreams} {
 		t.Run(mode, func(t *testing.T) {
 			prefix := testPrefix(t)
 			peer := startNodePeer(t, mode, prefix)
-			g := startOwnNode(t, mode, prefix, 0)
+			g := startCoreNode(t, mode, prefix, 0)
 			waitSubscribers(t, "127.0.0.1:6379", nodesChannel(mode, prefix), 2)
 			gc := siotest.Connect(t, g.url, "/chat", nil)
 			nc := siotest.Connect(t, peer.url, "/chat", nil)
@@ -253,11 +253,11 @@ func TestOwnCoreWithNodePeer(t *testing.T) {
 	}
 }
 
-func TestOwnCoreRecoveryAcrossNodes(t *testing.T) {
+func TestRecoveryAcrossNodes(t *testing.T) {
 	needRedis(t)
 	prefix := testPrefix(t)
-	a := startOwnNode(t, cluster.ModeStreams, prefix, time.Minute)
-	b := startOwnNode(t, cluster.ModeStreams, prefix, time.Minute)
+	a := startCoreNode(t, cluster.ModeStreams, prefix, time.Minute)
+	b := startCoreNode(t, cluster.ModeStreams, prefix, time.Minute)
 	waitSubscribers(t, "127.0.0.1:6379", nodesChannel(cluster.ModeStreams, prefix), 2)
 	c := siotest.Connect(t, a.url, "/chat", nil)
 	if c.PID == "" {
