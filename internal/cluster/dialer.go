@@ -17,20 +17,19 @@ const (
 	dialTimeout = 2 * time.Second
 )
 
-// dialer connects to Redis for both go-redis clients and keeps the library's
-// receive loops from spinning while Redis is away.
+// dialer connects to Redis for both go-redis clients and keeps the receive
+// loops from spinning while Redis is away.
 //
-// The library's subscription loops call ReceiveMessage again at once after
-// an error, and go-redis dials a new subscription connection on every call,
-// so with a failing dial they turn into a busy loop (0.4 core and 10-20k
-// errors a second per node, measured). Once armed, the patient dial used by
-// the subscriber client does not fail: it waits out a shared exponential
-// backoff and tries again until it connects or its context ends, so a loop
-// waiting for a connection sleeps instead of spinning.
+// go-redis dials a new subscription connection whenever a receive on a
+// broken one is retried, so a loop that retries at once with a failing dial
+// turns into a busy loop (0.4 core and 10-20k errors a second per node,
+// measured with the library's loops, which did). Once armed, the patient
+// dial used by the subscriber client does not fail: it waits out a shared
+// exponential backoff and tries again until it connects or its context
+// ends, so a loop waiting for a connection sleeps instead of spinning.
 //
-// Before Arm, and after Disarm, every dial fails fast: the library
-// subscribes synchronously while namespaces are constructed, and an absent
-// Redis must not hold up start-up (or shutdown).
+// Before Arm, and after Disarm, every dial fails fast: an absent Redis must
+// not hold up start-up (or shutdown).
 type dialer struct {
 	net net.Dialer
 	tls *tls.Config

@@ -448,3 +448,18 @@ func TestCounters(t *testing.T) {
 		t.Errorf("slow consumers %d", slow.Load())
 	}
 }
+
+// Packets queued together go out together: one long-polling answer, even
+// when a GET is already parked (it is woken once they are all queued).
+func TestQueueAllGoesOutTogether(t *testing.T) {
+	f := start(t, nil)
+	sid := f.openPolling()
+	sess, _ := f.srv.Session(sid)
+	parked := f.parked(sid)
+	if err := sess.QueueAll([]*Packet{Message([]byte("a"), false), Message([]byte("b"), false), Message([]byte("c"), false)}); err != nil {
+		t.Fatal(err)
+	}
+	if res := awaitResponse(t, parked); res.body != "4a\x1e4b\x1e4c" {
+		t.Fatalf("GET: %q", res.body)
+	}
+}

@@ -174,6 +174,37 @@ func (s *Session) Send(p *Packet) error { return s.send(p, true) }
 // one write instead of one each.
 func (s *Session) Queue(p *Packet) error { return s.send(p, false) }
 
+// QueueAll queues packets together, under one lock: they go out in one
+// write (one long-polling answer), so a client reads them at once.
+func (s *Session) QueueAll(packets []*Packet) error {
+	var size int64
+	for _, p := range packets {
+		size += p.size()
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if b := s.srv.cfg.SendBuffer; b > 0 && s.queued+size > b {
+		queued := s.queued
+		s.mu.Unlock()
+		if f := s.srv.cfg.Counters.SlowConsumer; f != nil {
+			f(s.id, queued)
+		}
+		s.closeWith(ReasonTransportError, nil)
+		return ErrSlowConsumer
+	}
+	for _, p := range packets {
+		if f := s.srv.cfg.Counters.Sent; f != nil && p.kind == typeMessage {
+			f(len(p.data))
+		}
+		s.enqueue(p)
+	}
+	s.mu.Unlock()
+	return nil
+}
+
 func (s *Session) send(p *Packet, direct bool) error {
 	s.mu.Lock()
 	if s.closed {

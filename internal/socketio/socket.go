@@ -196,13 +196,15 @@ func (s *Socket) send(packets []*engine.Packet, broadcast, volatile bool) error 
 }
 
 // open sends first (the CONNECT answer, a recovery's missed broadcasts),
-// then what was held, and ends the opening.
+// then what was held, and ends the opening. They are queued together, so
+// they go out in one write: a client reads them together, as it would from the
+// reference server (socket.io-client has the recovery offset that follows
+// a CONNECT by the time its code sees "connect").
 func (s *Socket) open(first []*engine.Packet) {
 	s.mu.Lock()
 	defer s.mu.Unlock() // sends of others wait: they come after
 	s.opening = false
-	_ = s.conn.send(first)
-	_ = s.conn.send(s.held)
+	_ = s.conn.sess.QueueAll(append(first, s.held...))
 	s.held = nil
 }
 
