@@ -206,6 +206,9 @@ func compare(t *testing.T, got *Packet, ref *parser.Packet) {
 	if got.Type == typeBinaryEvent || got.Type == typeBinaryAck {
 		return // the library reconstructs into its own buffer types
 	}
+	if got.Refused != "" {
+		return // refused with an error ack: its payload is never parsed (past the depth limit it may not even be valid)
+	}
 	var mine any
 	if err := json.Unmarshal(got.Data, &mine); err != nil {
 		t.Fatal(err)
