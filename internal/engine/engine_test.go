@@ -404,6 +404,12 @@ func TestGetDuringTheUpgrade(t *testing.T) {
 	if res := f.get(u); res.status != 200 || res.body != "6" {
 		t.Errorf("GET after the probe: %d %q, want the noop", res.status, res.body)
 	}
+	// Another GET while the probe is still on (the client was polling when
+	// it got the answer, and waits for this GET before it upgrades): a
+	// noop, not a wait for the next ping.
+	if res := f.get(u); res.status != 200 || res.body != "6" {
+		t.Errorf("second GET during the probe: %d %q, want the noop", res.status, res.body)
+	}
 	sid2 := f.openPolling()
 	c2 := f.mustDial("EIO=4&transport=websocket&sid=" + sid2)
 	c2.send("2probe")

@@ -20,11 +20,16 @@ var payloadBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); ret
 // that goes away while its GET is parked has closed it.
 func (s *Session) poll(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
+	upgrading := false
 	if o := s.probe; o != nil && o.answered {
 		// A GET after the probe was answered: the official clients pause
 		// polling then, so this one may have raced the upgrade packet sent
 		// before it on the websocket. It gets a moment for that to land
-		// (then 400, the session has moved), else the usual answer.
+		// (then 400, the session has moved). If the probe is still on, the
+		// client was already polling when it got the probe's answer, and
+		// waits for this GET to end before it sends the upgrade packet: a
+		// noop ends it now (Node's server sends one every 100 ms while
+		// upgrading), where parking it would hold the upgrade until a ping.
 		s.mu.Unlock()
 		grace := time.NewTimer(upgradeRaceGrace)
 		select {
@@ -36,6 +41,7 @@ func (s *Session) poll(w http.ResponseWriter, r *http.Request) {
 		}
 		grace.Stop()
 		s.mu.Lock()
+		upgrading = s.probe == o
 	}
 	switch {
 	case s.transport != polling:
@@ -49,6 +55,9 @@ func (s *Session) poll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.getting = true
+	if upgrading && len(s.queue) == 0 {
+		s.enqueue(noopPacket)
+	}
 	if len(s.queue) == 0 && !s.closed {
 		wake := make(chan struct{}, 1)
 		s.wakeGet = wake
