@@ -60,13 +60,7 @@ func (a *pubsubNS) Close() {
 }
 
 func (a *pubsubNS) publish(channel string, payload []byte) error {
-	ctx, cancel := context.WithTimeout(a.c.ctx, 2*time.Second)
-	defer cancel()
-	if err := a.c.cmd.Publish(ctx, channel, payload).Err(); err != nil {
-		a.c.noteError(err)
-		return err
-	}
-	return nil
+	return a.c.publish(channel, payload)
 }
 
 // Publish sends [uid, packet, opts] (recovery offsets stay this node's:
@@ -80,7 +74,7 @@ func (a *pubsubNS) Publish(m socketio.Message, _ bool) (string, error) {
 	if len(m.Rooms) == 1 {
 		channel += m.Rooms[0] + "#"
 	}
-	return "", a.publish(channel, payload)
+	return "", a.c.publish(channel, payload)
 }
 
 // wireRequest is a request on the request channel, every type's fields.
@@ -101,7 +95,7 @@ func (a *pubsubNS) sendRequest(r wireRequest) error {
 	if err != nil {
 		return fmt.Errorf("encoding a request: %w", err)
 	}
-	return a.publish(a.request, b)
+	return a.c.publish(a.request, b)
 }
 
 func (a *pubsubNS) AddSockets(b socketio.Broadcast, rooms []string) error {
@@ -225,7 +219,7 @@ func (a *pubsubNS) respond(v any) {
 		a.c.log.Warn("answer not encoded", "err", err)
 		return
 	}
-	_ = a.publish(a.response, b)
+	_ = a.c.publish(a.response, b)
 }
 
 func socketIDs(list []socketio.SocketInfo) []string {

@@ -278,13 +278,7 @@ func (a *streamsNS) publishMessage(channel string, typ int, data any) error {
 	if err != nil {
 		return fmt.Errorf("encoding a message: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(a.c.ctx, 2*time.Second)
-	defer cancel()
-	if err := a.c.cmd.Publish(ctx, channel, payload).Err(); err != nil {
-		a.c.noteError(err)
-		return err
-	}
-	return nil
+	return a.c.publish(channel, payload)
 }
 
 // fetchRequest is a FETCH_SOCKETS message's data; fetchAnswer its answer's.

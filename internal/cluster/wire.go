@@ -167,6 +167,17 @@ func (c *collector) answer(id string, sockets []nodeSocket) {
 	}
 }
 
+// publish sends payload on channel (an error is a Redis away, counted).
+func (c *Cluster) publish(channel string, payload []byte) error {
+	ctx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
+	defer cancel()
+	if err := c.cmd.Publish(ctx, channel, payload).Err(); err != nil {
+		c.noteError(err)
+		return err
+	}
+	return nil
+}
+
 // drop forgets request id (it could not be sent).
 func (c *collector) drop(id string) {
 	c.mu.Lock()

@@ -182,6 +182,21 @@ func (s *Session) QueueAll(packets []*Packet) error {
 		size += p.size()
 	}
 	s.mu.Lock()
+	if err := s.accept(size); err != nil {
+		return err
+	}
+	for _, p := range packets {
+		s.count(p)
+		s.enqueue(p)
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// accept checks that size more bytes may be queued: an error (with s.mu
+// released, and the session cut off past the send bound) when not. Called
+// with s.mu held.
+func (s *Session) accept(size int64) error {
 	if s.closed {
 		s.mu.Unlock()
 		return ErrClosed
@@ -195,34 +210,22 @@ func (s *Session) QueueAll(packets []*Packet) error {
 		s.closeWith(ReasonTransportError, nil)
 		return ErrSlowConsumer
 	}
-	for _, p := range packets {
-		if f := s.srv.cfg.Counters.Sent; f != nil && p.kind == typeMessage {
-			f(len(p.data))
-		}
-		s.enqueue(p)
-	}
-	s.mu.Unlock()
 	return nil
+}
+
+// count reports a message accepted for the client.
+func (s *Session) count(p *Packet) {
+	if f := s.srv.cfg.Counters.Sent; f != nil && p.kind == typeMessage {
+		f(len(p.data))
+	}
 }
 
 func (s *Session) send(p *Packet, direct bool) error {
 	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return ErrClosed
+	if err := s.accept(p.size()); err != nil {
+		return err
 	}
-	if b := s.srv.cfg.SendBuffer; b > 0 && s.queued+p.size() > b {
-		queued := s.queued
-		s.mu.Unlock()
-		if f := s.srv.cfg.Counters.SlowConsumer; f != nil {
-			f(s.id, queued)
-		}
-		s.closeWith(ReasonTransportError, nil)
-		return ErrSlowConsumer
-	}
-	if f := s.srv.cfg.Counters.Sent; f != nil && p.kind == typeMessage {
-		f(len(p.data))
-	}
+	s.count(p)
 	if direct && s.ws != nil && !s.marked && !s.flushing && len(s.queue) == 0 {
 		_, err := s.ws.Conn.Write(p.wsFrame())
 		s.mu.Unlock()
