@@ -246,7 +246,7 @@ func (a *streamsNS) xadd(typ int, data any, binary bool) (string, error) {
 // offset.
 func (a *streamsNS) Publish(m socketio.Message, recoverable bool) (string, error) {
 	p := eventPacket(a.n.Name(), m)
-	id, err := a.xadd(msgBroadcast, streamBroadcast{Packet: p, Opts: optsOf(m.Broadcast)}, hasBinary(p.Data))
+	id, err := a.xadd(msgBroadcast, streamBroadcast{Packet: p, Opts: optsOf(m.Broadcast)}, socketio.HasBinary(p.Data))
 	if !recoverable {
 		id = ""
 	}
@@ -459,25 +459,4 @@ func (s streamSessions) Restore(pid, offset string) (*socketio.Session, error) {
 		}
 	}
 	return &sess, nil
-}
-
-// hasBinary reports whether JSON-like v holds []byte.
-func hasBinary(v any) bool {
-	switch x := v.(type) {
-	case []byte:
-		return true
-	case []any:
-		for _, e := range x {
-			if hasBinary(e) {
-				return true
-			}
-		}
-	case map[string]any:
-		for _, e := range x {
-			if hasBinary(e) {
-				return true
-			}
-		}
-	}
-	return false
 }

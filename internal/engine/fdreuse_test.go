@@ -1,9 +1,6 @@
 package engine
 
 import (
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -22,17 +19,8 @@ func TestClosesSpareNewConnections(t *testing.T) {
 		rounds = 100
 	}
 	for i := range rounds {
-		cfg := Default()
-		cfg.Logger = slog.New(slog.DiscardHandler)
-		rec := &recorder{signal: make(chan struct{}, 1), echo: true}
-		srv, err := New(cfg, rec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mux := http.NewServeMux()
-		mux.Handle("/engine.io/", srv)
-		web := httptest.NewServer(mux)
-		url := "ws" + strings.TrimPrefix(web.URL, "http") + "/engine.io/?EIO=4&transport=websocket"
+		f := newFixture(t, func(c *Config) { c.PingInterval, c.PingTimeout = Default().PingInterval, Default().PingTimeout })
+		url := "ws" + strings.TrimPrefix(f.url("EIO=4&transport=websocket"), "http")
 		dial := func() *wsConn {
 			c, _, err := websocket.DefaultDialer.Dial(url, nil)
 			if err != nil {
@@ -51,8 +39,8 @@ func TestClosesSpareNewConnections(t *testing.T) {
 		other := dial()
 		var wg sync.WaitGroup
 		wg.Go(func() { _ = other.c.Close() })
-		srv.Close()
+		f.srv.Close()
 		wg.Wait()
-		web.Close()
+		f.web.Close()
 	}
 }

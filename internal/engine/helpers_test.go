@@ -87,6 +87,14 @@ type fixture struct {
 
 func start(t *testing.T, mutate func(*Config)) *fixture {
 	t.Helper()
+	f := newFixture(t, mutate)
+	t.Cleanup(f.close)
+	return f
+}
+
+// newFixture is start without the cleanup: the caller closes it.
+func newFixture(t *testing.T, mutate func(*Config)) *fixture {
+	t.Helper()
 	cfg := Default()
 	cfg.PingInterval = 300 * time.Millisecond
 	cfg.PingTimeout = 200 * time.Millisecond
@@ -102,11 +110,12 @@ func start(t *testing.T, mutate func(*Config)) *fixture {
 	mux := http.NewServeMux()
 	mux.Handle("/engine.io/", srv)
 	web := httptest.NewServer(mux)
-	t.Cleanup(func() {
-		srv.Close()
-		web.Close()
-	})
 	return &fixture{t: t, srv: srv, rec: rec, web: web}
+}
+
+func (f *fixture) close() {
+	f.srv.Close()
+	f.web.Close()
 }
 
 func (f *fixture) url(query string) string { return f.web.URL + "/engine.io/?" + query }

@@ -61,7 +61,7 @@ func EncodeEvent(nsp string, data []any) (Encoded, error) { return encodeData(ns
 func encodeData(nsp string, id int64, items []any, ack bool) (Encoded, error) {
 	var attachments [][]byte
 	payload := any(items)
-	if hasBinary(items) {
+	if HasBinary(items) {
 		payload = deconstruct(items, &attachments)
 	}
 	body, err := json.Marshal(payload)
@@ -111,19 +111,21 @@ func encodeConnectError(nsp, message string, data any) []byte {
 // encodeDisconnect is the server's DISCONNECT for nsp.
 func encodeDisconnect(nsp string) []byte { return appendHeader(nil, typeDisconnect, 0, nsp, noID) }
 
-func hasBinary(v any) bool {
+// HasBinary reports whether v holds []byte at any depth of []any and
+// map[string]any (what becomes attachments, or msgpack binary between nodes).
+func HasBinary(v any) bool {
 	switch v := v.(type) {
 	case []byte:
 		return true
 	case []any:
 		for _, e := range v {
-			if hasBinary(e) {
+			if HasBinary(e) {
 				return true
 			}
 		}
 	case map[string]any:
 		for _, e := range v {
-			if hasBinary(e) {
+			if HasBinary(e) {
 				return true
 			}
 		}
